@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .audio import cache_dir
+
 __all__ = [
     "GENERATOR_VERSION",
     "SIZES",
@@ -290,12 +292,6 @@ SIZES: dict[str, WorldSize] = {
 
 _LATENT_DIM = 16
 _NEW_ALBUM_FRACTION = 0.1
-
-
-def cache_dir() -> Path:
-    """Folder of the on-disk cache: ``$COURSE_LIB_CACHE`` or ``~/.cache/course_lib``."""
-    root = os.environ.get("COURSE_LIB_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "course_lib"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,123 @@
+# Deep Music Recommendation, the course.
+#
+#   make book    set up .venv if missing, install, execute every chapter, build the HTML book
+#   make test    set up .venv if missing, install, run the unit tests and every notebook under nbval
+#   make lab     open JupyterLab on chapters/ (the .md files open as notebooks, via jupytext)
+#
+# Other targets: install, unit, nbval, book-build, linkcheck, lint, constraints, clean.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The course folder (where this Makefile lives). Targets work on the course in the current
+# folder, which is ROOT unless you run "make -f path/to/Makefile" elsewhere (the tests do).
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+VENV ?= $(ROOT)/.venv
+BIN  := $(VENV)/bin
+PY   := $(BIN)/python
+# Python 3.11 is the tested version; python3 >= 3.10 works.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+# nbval runs every chapter, solution and data card, converted to .ipynb under NB_DIR (not
+# tracked); pages without code cells contribute no tests.
+NB_SOURCES   ?= $(sort $(wildcard chapters/*.md solutions/*.md datasets/*.md))
+NB_DIR       ?= _build/notebooks
+UNIT_TESTS   ?= tests
+CELL_TIMEOUT ?= 1200
+# The book: jupyter-book builds the folder BOOK_ROOT (book.yml, _toc.yml, references.bib).
+BOOK_ROOT  ?= .
+BOOK_FLAGS ?= -W -n --keep-going
+# Extra JupyterLab options, e.g. LAB_FLAGS="--no-browser --port 8899".
+LAB_FLAGS  ?=
+JUPYTER_CACHE := _build/.jupyter_cache
+
+# Quiet notebooks (course_lib/_quiet.py does the same for "import course_lib" anywhere).
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
+
+.PHONY: help install unit notebooks nbval test book-build book linkcheck lab lint constraints clean
+
+help:
+	@sed -n '3,7p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+
+# --- environment -------------------------------------------------------------------------------
+$(PY):
+	@test -n "$(PYTHON)" || { echo "No python3 found: install Python 3.11 first." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(PY) $(ROOT)/pyproject.toml $(ROOT)/constraints.txt
+	$(PY) -m pip install --quiet -c $(ROOT)/constraints.txt -e "$(ROOT)[dev,spark]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
+	@touch $@
+
+install: $(VENV)/.installed
+
+# --- tests ---------------------------------------------------------------------------------------
+# pytest exits with 5 when it collected nothing: that must fail, not pass silently.
+define run_pytest
+	rc=0; PYTHONPATH="$(ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" $(PY) -m pytest $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests from $(2)" >&2; exit 1; fi; \
+	exit $$rc
+endef
+
+unit:
+	@$(call run_pytest,-q $(UNIT_TESTS),$(UNIT_TESTS))
+
+notebooks:
+	@test -n "$(strip $(NB_SOURCES))" || { echo "ERROR: no chapters/*.md to test" >&2; exit 1; }
+	@rm -rf $(NB_DIR)
+	@$(PY) $(ROOT)/tools/convert_notebooks.py $(NB_DIR) $(NB_SOURCES)
+
+# jupyter-cache keys a notebook on its code only: drop the cache whenever course_lib changes.
+CACHE_DEPS ?= $(wildcard $(ROOT)/course_lib/*.py) $(wildcard book.yml)
+_build/.course_lib.stamp: $(CACHE_DEPS)
+	rm -rf $(JUPYTER_CACHE)
+	@mkdir -p _build && touch $@
+
+# Notebooks that pass are also stored in the book's jupyter-cache (tools/nbval_cache.py), so that
+# "make book" after "make test" does not execute them a second time.
+NBVAL_FLAGS ?= --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) \
+  -p tools.nbval_cache --nbval-cache=$(JUPYTER_CACHE) --nbval-cache-sources=$(NB_DIR)
+
+nbval: notebooks _build/.course_lib.stamp
+	@$(call run_pytest,-q -p no:cacheprovider $(NBVAL_FLAGS) $(NB_DIR),$(NB_DIR))
+
+test: install
+	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile unit
+	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile nbval
+
+# --- the book ------------------------------------------------------------------------------------
+book-build: _build/.course_lib.stamp
+	$(BIN)/jupyter-book build $(BOOK_ROOT) --config $(BOOK_ROOT)/book.yml \
+	  --toc $(BOOK_ROOT)/_toc.yml $(BOOK_FLAGS)
+
+book: install
+	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile book-build
+	@echo "The book is in _build/html/index.html"
+
+linkcheck:
+	$(PY) $(ROOT)/tools/check_links.py _build/html
+
+# --- working on the course -----------------------------------------------------------------------
+# The chapters' .md files open as notebooks: tools/jupyterlab_overrides.json makes "Jupytext
+# Notebook" the default viewer of markdown files, in this .venv only. Outputs are not saved into
+# the .md files, which stay text.
+lab: install
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp $(ROOT)/tools/jupyterlab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(LAB_FLAGS) chapters/00_welcome.md
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/codespell chapters solutions course_lib tests tools datasets README.md
+
+# Record the exact versions that were tested together (run after changing dependencies).
+constraints: $(PY)
+	$(PY) -m pip install --quiet -e "$(ROOT)[dev,spark]"
+	{ echo "# Exact versions tested together (Python 3.11, Linux x86_64). Regenerate: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable; } > $(ROOT)/constraints.txt
+
+clean:
+	rm -rf _build

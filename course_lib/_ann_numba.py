@@ -1,0 +1,468 @@
+"""Compiled kernels behind :mod:`course_lib.ann` (chapter 06): tree building and forest search.
+
+Private module: the readable versions live in :mod:`course_lib.ann` and the chapter; these are the
+same algorithms written as numba loops over flat arrays so that a forest of trees is searched
+without one Python object per node. The algorithms follow annoy (Bernhardsson 2013,
+``src/annoylib.h``): the split of a node is the hyperplane equidistant from two centroids found by
+a 200-step online 2-means, and the search is a best-first walk of all trees at once.
+
+Node references: a tree's children are stored as ``int32`` references; ``r >= 0`` is internal
+node ``r``, ``r < 0`` is leaf ``-r - 1`` whose items are ``leaf_items[start:end]``. The builder
+returns separate arrays per tree; the search reads a packed copy, one row per internal node
+(``[normal, offset, child0, child1]``), so that opening a node touches one contiguous block.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+TWO_MEANS_STEPS = 200  # annoy's ``iteration_steps``
+SPLIT_ATTEMPTS = 3  # annoy tries up to 3 hyperplanes while a split leaves > 95 % on one side,
+MAX_IMBALANCE = 0.95
+MAX_IMBALANCE_RANDOM = 0.99  # then falls back to random sides only above 99 %
+
+_U12 = np.uint64(12)
+_U25 = np.uint64(25)
+_U27 = np.uint64(27)
+_MULT = np.uint64(2685821657736338717)
+
+
+@numba.njit(nogil=True, cache=True)
+def _next(state: np.ndarray) -> np.uint64:
+    """xorshift64* (Vigna 2016): one 64-bit draw; ``state`` is a uint64 array of length 1."""
+    x = state[0]
+    x ^= x >> _U12
+    x ^= x << _U25
+    x ^= x >> _U27
+    state[0] = x
+    return x * _MULT
+
+
+@numba.njit(nogil=True, cache=True)
+def _index(state: np.ndarray, n: int) -> int:
+    return np.int64(_next(state) % np.uint64(n))
+
+
+@numba.njit(nogil=True, cache=True)
+def _flip(state: np.ndarray) -> int:
+    return np.int64((_next(state) >> np.uint64(40)) & np.uint64(1))
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True)
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    s = np.float32(0.0)
+    for z in range(x.shape[0]):
+        s += x[z] * y[z]
+    return s
+
+
+@numba.njit(nogil=True, cache=True)
+def _angular_distance(pp: float, qq: float, pq: float) -> float:
+    ppqq = pp * qq
+    if ppqq > 0:
+        return 2.0 - 2.0 * pq / math.sqrt(ppqq)
+    return 2.0
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True)
+def two_means(
+    data: np.ndarray, perm: np.ndarray, lo: int, hi: int, cosine: bool, state: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """annoy's two-centroid heuristic on the rows ``data[perm[lo:hi]]`` (needs ``hi - lo >= 2``).
+
+    Two distinct random points start the centroids; then 200 random points each move the centroid
+    they are closer to (distance weighted by the centroid's count, which keeps the halves balanced).
+    With ``cosine`` the points are unit-normalised before they are averaged. float32 throughout,
+    like annoy's ``T = float``.
+    """
+    dim = data.shape[1]
+    count = hi - lo
+    i = _index(state, count)
+    j = _index(state, count - 1)
+    if j >= i:
+        j += 1
+    p = data[perm[lo + i]].copy()
+    q = data[perm[lo + j]].copy()
+    if cosine:
+        pn = np.float32(math.sqrt(_dot(p, p)))
+        qn = np.float32(math.sqrt(_dot(q, q)))
+        if pn > 0:
+            p /= pn
+        if qn > 0:
+            q /= qn
+    pp = _dot(p, p)
+    qq = _dot(q, q)
+    ic = 1
+    jc = 1
+    for _ in range(TWO_MEANS_STEPS):
+        x = data[perm[lo + _index(state, count)]]
+        xx = _dot(x, x)
+        px = _dot(p, x)
+        qx = _dot(q, x)
+        if cosine:
+            di = ic * _angular_distance(pp, xx, px)
+            dj = jc * _angular_distance(qq, xx, qx)
+            norm = np.float32(math.sqrt(xx))
+        else:
+            di = ic * (pp + xx - np.float32(2.0) * px)
+            dj = jc * (qq + xx - np.float32(2.0) * qx)
+            norm = np.float32(1.0)
+        if not norm > 0:
+            continue
+        if di < dj:
+            a = np.float32(ic / (ic + 1))
+            b = np.float32(1.0 / norm / (ic + 1))
+            for z in range(dim):
+                p[z] = p[z] * a + x[z] * b
+            pp = _dot(p, p)
+            ic += 1
+        elif dj < di:
+            a = np.float32(jc / (jc + 1))
+            b = np.float32(1.0 / norm / (jc + 1))
+            for z in range(dim):
+                q[z] = q[z] * a + x[z] * b
+            qq = _dot(q, q)
+            jc += 1
+    return p, q
+
+
+@numba.njit(nogil=True, cache=True)
+def split_from_centroids(p: np.ndarray, q: np.ndarray, cosine: bool) -> tuple[np.ndarray, float]:
+    """Unit normal ``(p - q)/|p - q|`` and offset ``-normal . (p + q)/2`` (0 for angular)."""
+    normal = p.astype(np.float64) - q.astype(np.float64)
+    norm = math.sqrt(np.sum(normal * normal))
+    if norm > 0:
+        normal /= norm
+    offset = 0.0
+    if not cosine:
+        offset = -np.sum(normal * (p.astype(np.float64) + q.astype(np.float64)) * 0.5)
+    return normal, offset
+
+
+@numba.njit(nogil=True, cache=True)
+def build_tree(data: np.ndarray, leaf_size: int, cosine: bool, seed: np.uint64):
+    """Grow one random-hyperplane tree over all rows of ``data``.
+
+    Returns ``normals (m, d) float32, offsets (m,) float32, children (m, 2) int32, leaf_start (l,)
+    int64, leaf_end (l,) int64, leaf_items (n,) int32, root int32``: ``m`` internal nodes, ``l``
+    leaves, and the item permutation whose contiguous slices are the leaves.
+    """
+    n, dim = data.shape
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = seed if seed != 0 else np.uint64(88172645463325252)
+    for _ in range(4):  # warm up the generator
+        _next(state)
+    perm = np.arange(n).astype(np.int32)
+    side = np.empty(n, dtype=np.int8)
+    scratch = np.empty(n, dtype=np.int32)
+
+    cap = 16 + (4 * n) // max(leaf_size, 1)
+    normals = np.zeros((cap, dim), dtype=np.float32)
+    offsets = np.zeros(cap, dtype=np.float32)
+    children = np.zeros((cap, 2), dtype=np.int32)
+    n_internal = 0
+    leaf_cap = 16 + (4 * n) // max(leaf_size, 1)
+    leaf_start = np.zeros(leaf_cap, dtype=np.int64)
+    leaf_end = np.zeros(leaf_cap, dtype=np.int64)
+    n_leaves = 0
+
+    max_depth = int(math.log(n + 1.0) / -math.log(MAX_IMBALANCE_RANDOM)) + 64
+    stack = np.zeros((2 * max_depth, 4), dtype=np.int64)  # lo, hi, parent, side
+    stack[0, 0] = 0
+    stack[0, 1] = n
+    stack[0, 2] = -1
+    top = 1
+    root = np.int32(0)
+    while top > 0:
+        top -= 1
+        lo = stack[top, 0]
+        hi = stack[top, 1]
+        parent = stack[top, 2]
+        which = stack[top, 3]
+        size = hi - lo
+        if size <= leaf_size or size == 1:
+            if n_leaves == leaf_cap:
+                leaf_cap *= 2
+                new_start = np.zeros(leaf_cap, dtype=np.int64)
+                new_end = np.zeros(leaf_cap, dtype=np.int64)
+                new_start[:n_leaves] = leaf_start[:n_leaves]
+                new_end[:n_leaves] = leaf_end[:n_leaves]
+                leaf_start = new_start
+                leaf_end = new_end
+            leaf_start[n_leaves] = lo
+            leaf_end[n_leaves] = hi
+            ref = np.int32(-n_leaves - 1)
+            n_leaves += 1
+        else:
+            if n_internal == cap:
+                cap *= 2
+                new_normals = np.zeros((cap, dim), dtype=np.float32)
+                new_offsets = np.zeros(cap, dtype=np.float32)
+                new_children = np.zeros((cap, 2), dtype=np.int32)
+                new_normals[:n_internal] = normals[:n_internal]
+                new_offsets[:n_internal] = offsets[:n_internal]
+                new_children[:n_internal] = children[:n_internal]
+                normals = new_normals
+                offsets = new_offsets
+                children = new_children
+            node = n_internal
+            n_internal += 1
+            for _attempt in range(SPLIT_ATTEMPTS):
+                p, q = two_means(data, perm, lo, hi, cosine, state)
+                normal, offset = split_from_centroids(p, q, cosine)
+                normals[node] = normal.astype(np.float32)
+                offsets[node] = np.float32(offset)
+                n_right = 0
+                for t in range(lo, hi):
+                    m = offsets[node] + _dot(normals[node], data[perm[t]])
+                    if m > 0:
+                        side[t] = 1
+                    elif m < 0:
+                        side[t] = 0
+                    else:
+                        side[t] = _flip(state)
+                    n_right += side[t]
+                if max(n_right, size - n_right) / (size + 1e-9) < MAX_IMBALANCE:
+                    break
+            while max(n_right, size - n_right) / (size + 1e-9) > MAX_IMBALANCE_RANDOM:
+                # no useful hyperplane (duplicates): split at random, like annoy; the zero
+                # normal then gives both children the same priority at query time
+                normals[node] = 0.0
+                offsets[node] = 0.0
+                n_right = 0
+                for t in range(lo, hi):
+                    side[t] = _flip(state)
+                    n_right += side[t]
+            n_left = size - n_right
+            a = lo
+            b = lo + n_left
+            for t in range(lo, hi):
+                if side[t] == 0:
+                    scratch[a] = perm[t]
+                    a += 1
+                else:
+                    scratch[b] = perm[t]
+                    b += 1
+            perm[lo:hi] = scratch[lo:hi]
+            ref = np.int32(node)
+            stack[top, 0] = lo + n_left  # right child (side 1)
+            stack[top, 1] = hi
+            stack[top, 2] = node
+            stack[top, 3] = 1
+            stack[top + 1, 0] = lo  # left child (side 0), processed first
+            stack[top + 1, 1] = lo + n_left
+            stack[top + 1, 2] = node
+            stack[top + 1, 3] = 0
+            top += 2
+        if parent < 0:
+            root = ref
+        else:
+            children[parent, which] = ref
+    return (
+        normals[:n_internal].copy(),
+        offsets[:n_internal].copy(),
+        children[:n_internal].copy(),
+        leaf_start[:n_leaves].copy(),
+        leaf_end[:n_leaves].copy(),
+        perm,
+        root,
+    )
+
+
+@numba.njit(nogil=True, cache=True)
+def _before(pa: float, ra: int, pb: float, rb: int) -> bool:
+    """Heap order: larger priority first; equal priorities (inherited ones are common) by ref."""
+    return pa > pb or (pa == pb and ra < rb)
+
+
+@numba.njit(nogil=True, cache=True)
+def _heap_push(pri: np.ndarray, ref: np.ndarray, size: int, p: float, r: int) -> int:
+    """Push onto a max-heap stored in ``pri``/``ref``; returns the new size."""
+    i = size
+    pri[i] = p
+    ref[i] = r
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(pri[i], ref[i], pri[parent], ref[parent]):
+            break
+        tp = pri[parent]
+        pri[parent] = pri[i]
+        pri[i] = tp
+        tr = ref[parent]
+        ref[parent] = ref[i]
+        ref[i] = tr
+        i = parent
+    return size + 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _heap_pop(pri: np.ndarray, ref: np.ndarray, size: int) -> int:
+    """Remove the maximum (read it from ``pri[0]``/``ref[0]`` first); returns the new size."""
+    size -= 1
+    pri[0] = pri[size]
+    ref[0] = ref[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        best = left
+        if left + 1 < size and _before(pri[left + 1], ref[left + 1], pri[left], ref[left]):
+            best = left + 1
+        if not _before(pri[best], ref[best], pri[i], ref[i]):
+            break
+        tp = pri[best]
+        pri[best] = pri[i]
+        pri[i] = tp
+        tr = ref[best]
+        ref[best] = ref[i]
+        ref[i] = tr
+        i = best
+    return size
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True)
+def collect_candidates(qt, nodes_f, nodes_i, leaves, leaf_items, roots, search_k, pri, ref, cand):
+    """Best-first walk of all trees; fills ``cand`` and returns how many were written.
+
+    ``nodes_f`` packs one internal node per row: ``[normal (dim), offset, child0, child1]``, the
+    two children stored as int32 bits and read through ``nodes_i``, the same buffer viewed as
+    int32 (one contiguous read per node). ``leaves[l] = (start, end)`` in ``leaf_items``.
+    Each heap entry's priority is the smallest signed margin on its path (annoy's
+    ``pq_distance``): a node is worth opening while the query lies well inside every half-space
+    leading to it. Stops once ``search_k`` candidates (counted with repeats) are collected.
+    """
+    dim = nodes_f.shape[1] - 3
+    size = 0
+    for t in range(roots.shape[0]):
+        size = _heap_push(pri, ref, size, np.inf, roots[t])
+    n_cand = 0
+    while n_cand < search_k and size > 0:
+        d = pri[0]
+        r = ref[0]
+        size = _heap_pop(pri, ref, size)
+        if r < 0:
+            leaf = -r - 1
+            for i in range(leaves[leaf, 0], leaves[leaf, 1]):
+                cand[n_cand] = leaf_items[i]
+                n_cand += 1
+        else:
+            row = nodes_f[r]
+            m = row[dim] + _dot(row[:dim], qt)
+            size = _heap_push(pri, ref, size, min(d, m), nodes_i[r, dim + 2])
+            size = _heap_push(pri, ref, size, min(d, -m), nodes_i[r, dim + 1])
+    return n_cand
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True)
+def _rerank(qr, cand, n_cand, stamp, tag, rerank_vectors, sq_norms, kind, k, out_ids, out_dist):
+    """Exact distances of the distinct candidates; keeps the ``k`` best sorted in ``out_*``.
+
+    ``kind`` 0: angular (unit vectors, distance -cos), 1: euclidean (|x|^2 - 2 x.q), 2: dot (-x.q).
+    """
+    for j in range(k):
+        out_ids[j] = -1
+        out_dist[j] = np.inf
+    for c in range(n_cand):
+        item = cand[c]
+        if stamp[item] == tag:
+            continue
+        stamp[item] = tag
+        s = _dot(rerank_vectors[item], qr)
+        if kind == 1:
+            dist = sq_norms[item] - 2.0 * s
+        else:
+            dist = -s
+        worst = out_dist[k - 1]
+        if dist > worst or (dist == worst and out_ids[k - 1] >= 0 and item > out_ids[k - 1]):
+            continue
+        j = k - 1
+        while j > 0 and (
+            out_dist[j - 1] > dist or (out_dist[j - 1] == dist and out_ids[j - 1] > item)
+        ):
+            out_dist[j] = out_dist[j - 1]
+            out_ids[j] = out_ids[j - 1]
+            j -= 1
+        out_dist[j] = dist
+        out_ids[j] = item
+
+
+@numba.njit(nogil=True, parallel=True, cache=True)
+def query_batch(
+    traversal_queries,
+    rerank_queries,
+    nodes_f,
+    nodes_i,
+    leaves,
+    leaf_items,
+    roots,
+    rerank_vectors,
+    sq_norms,
+    kind,
+    k,
+    search_k,
+    cand_cap,
+    n_threads,
+):
+    """``query_batch`` of the forest, parallel over queries.
+
+    Each thread owns its scratch (heap, candidates, "seen" stamps, top-k), picked by
+    ``numba.get_thread_id()``; ``n_threads`` must equal ``numba.get_num_threads()``. Stamps are
+    tagged with the query index, so they never need clearing. Run it under
+    ``numba.parallel_chunksize`` for dynamic load balancing.
+    """
+    n_queries = traversal_queries.shape[0]
+    n_items = rerank_vectors.shape[0]
+    heap_cap = roots.shape[0] + nodes_f.shape[0] + 1
+    ids = np.full((n_queries, k), -1, dtype=np.int32)
+    pri = np.empty((n_threads, heap_cap), dtype=np.float32)
+    ref = np.empty((n_threads, heap_cap), dtype=np.int32)
+    cand = np.empty((n_threads, cand_cap), dtype=np.int32)
+    stamp = np.full((n_threads, n_items), -1, dtype=np.int32)
+    out_dist = np.empty((n_threads, k), dtype=np.float32)
+    out_ids = np.empty((n_threads, k), dtype=np.int32)
+    for i in numba.prange(n_queries):
+        t = numba.get_thread_id()
+        n_cand = collect_candidates(
+            traversal_queries[i],
+            nodes_f,
+            nodes_i,
+            leaves,
+            leaf_items,
+            roots,
+            search_k,
+            pri[t],
+            ref[t],
+            cand[t],
+        )
+        _rerank(
+            rerank_queries[i],
+            cand[t],
+            n_cand,
+            stamp[t],
+            i,
+            rerank_vectors,
+            sq_norms,
+            kind,
+            k,
+            out_ids[t],
+            out_dist[t],
+        )
+        ids[i] = out_ids[t]
+    return ids
+
+
+@numba.njit(nogil=True, cache=True)
+def candidates_one(qt, nodes_f, nodes_i, leaves, leaf_items, roots, search_k, cand_cap):
+    """Compiled candidate list of one query (with repeats), for tests and teaching."""
+    heap_cap = roots.shape[0] + nodes_f.shape[0] + 1
+    pri = np.empty(heap_cap, dtype=np.float32)
+    ref = np.empty(heap_cap, dtype=np.int32)
+    cand = np.empty(cand_cap, dtype=np.int32)
+    n_cand = collect_candidates(
+        qt, nodes_f, nodes_i, leaves, leaf_items, roots, search_k, pri, ref, cand
+    )
+    return cand[:n_cand].copy()

@@ -1,0 +1,1 @@
+"""Developer tools of the course (not part of the book)."""

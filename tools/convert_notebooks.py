@@ -1,0 +1,34 @@
+"""Convert MyST markdown notebooks to .ipynb for nbval, in one process.
+
+Usage: ``python tools/convert_notebooks.py OUT_DIR SOURCE.md [SOURCE.md ...]``, e.g.
+``python tools/convert_notebooks.py _build/notebooks chapters/01_x.md`` writes
+``_build/notebooks/chapters/01_x.ipynb``. The folders mirror the sources, so that
+``tools/nbval_cache.py`` can map each notebook back to its source.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jupytext
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out_dir, sources = Path(argv[0]), [Path(arg) for arg in argv[1:]]
+    for source in sources:
+        if source.is_absolute() or ".." in source.parts:
+            print(f"error: give sources relative to the course, got {source}", file=sys.stderr)
+            return 2
+        notebook = jupytext.read(source)
+        target = out_dir / source.with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(notebook, target, fmt="ipynb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
