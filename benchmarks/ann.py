@@ -196,12 +196,12 @@ def run_brute_force(ds: dict, truth: np.ndarray, repeats: int) -> dict:
     }
 
 
-def build_annoy(ds: dict, n_trees: int):
+def build_annoy(ds: dict, n_trees: int, seed: int = 0):
     import annoy
 
     x = ds["vectors"]
     index = annoy.AnnoyIndex(x.shape[1], ds["metric"])
-    index.set_seed(0)
+    index.set_seed(seed)
     start = time.perf_counter()
     for i, v in enumerate(x):
         index.add_item(i, v)
@@ -273,6 +273,43 @@ def run_grid(
     return rows
 
 
+def run_seed_spread(
+    ds: dict, truth: np.ndarray, n_trees: int, search_ks: list[int], seeds: range
+) -> list[dict]:
+    """Recall of ours and annoy over several seeds (small data sets only): how much of a recall
+    difference at one seed is the luck of the random trees."""
+    rows = []
+    for seed in seeds:
+        forest = RandomHyperplaneForest(n_trees, metric=ds["metric"], seed=seed).fit(ds["vectors"])
+        index, _ = build_annoy(ds, n_trees, seed=seed)
+        q_list = list(ds["queries"])
+        for search_k in search_ks:
+            ours = forest.query_batch(ds["queries"], K, search_k)
+            theirs = np.array(annoy_queries(index, q_list, search_k))
+            rows.append(
+                {
+                    "seed": seed,
+                    "n_trees": n_trees,
+                    "search_k": search_k,
+                    "recall_ours": recall_at_k(ours, truth),
+                    "recall_annoy": recall_at_k(theirs, truth),
+                }
+            )
+        index.unload()
+    table = {}
+    for search_k in search_ks:
+        sel = [r for r in rows if r["search_k"] == search_k]
+        ours = np.array([r["recall_ours"] for r in sel])
+        theirs = np.array([r["recall_annoy"] for r in sel])
+        table[search_k] = (ours.mean(), ours.std(), theirs.mean(), theirs.std())
+        print(
+            f"    seeds {list(seeds)}, n_trees={n_trees}, search_k={search_k:6d}: recall ours "
+            f"{ours.mean():.3f} +- {ours.std():.3f}, annoy {theirs.mean():.3f} +- "
+            f"{theirs.std():.3f} (mean diff {ours.mean() - theirs.mean():+.3f})"
+        )
+    return rows
+
+
 def run_voyager(ds: dict, truth: np.ndarray, efs: list[int], repeats: int) -> list[dict]:
     try:
         from voyager import Index, Space
@@ -340,6 +377,10 @@ def main(argv: list[str] | None = None) -> dict:
             f"{bf['qps_one_query_at_a_time']:.0f} q/s one query at a time"
         )
         entry["grid"] = run_grid(ds, truth, trees, search_ks, repeats)
+        if x.shape[0] <= 100_000:
+            entry["seed_spread"] = run_seed_spread(
+                ds, truth, trees[0], sorted({trees[0] * K, *search_ks}), range(5)
+            )
         if not args.no_voyager:
             entry["voyager"] = run_voyager(ds, truth, [10, 40, 160], repeats)
         report["datasets"][ds["name"]] = entry

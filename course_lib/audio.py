@@ -81,12 +81,12 @@ def check_waveform(y: Any, sr: Any, expected_sr: int | None = None) -> np.ndarra
         raise ValueError(f"the sample rate must be positive, got {sr} Hz")
     if y.ndim not in (1, 2):
         raise ValueError(
-            f"expected a waveform of shape (n_samples,) or (n_clips, n_samples), got shape {y.shape}; "
+            f"expected a waveform of shape (n_samples,) or (n_clips, n_samples), got {y.shape}; "
             "mix stereo to mono first (y.mean(axis=0))"
         )
     if y.size == 0:
         raise ValueError(
-            f"got an empty waveform (shape {y.shape}): pass at least n_fft samples of audio per clip"
+            f"got an empty waveform (shape {y.shape}): pass at least n_fft samples per clip"
         )
     if not np.issubdtype(y.dtype, np.floating):
         raise TypeError(
@@ -280,7 +280,7 @@ def batched_log_mel(
         waves = np.asarray(source)
         if waves.ndim != 2:
             raise ValueError(
-                f"batched_log_mel expects waveforms of shape (n_clips, n_samples), got {waves.shape}"
+                f"batched_log_mel expects waveforms (n_clips, n_samples), got {waves.shape}"
             )
         n = len(waves)
 
@@ -426,7 +426,7 @@ def plot_spectrogram(
     spec_db = np.asarray(spec_db)
     if spec_db.ndim != 2:
         raise ValueError(
-            f"plot_spectrogram expects one time-major spectrogram (n_frames, n_bins), got {spec_db.shape}"
+            f"plot_spectrogram expects one time-major (n_frames, n_bins) array, got {spec_db.shape}"
         )
     if kind not in ("mel", "linear"):
         raise ValueError(f"kind must be 'mel' or 'linear', got {kind!r}")

@@ -319,19 +319,23 @@ def check_user_update(
 # ---------------------------------------------------------------------------------------------
 # Chapter 02: the naive solver's cost
 # ---------------------------------------------------------------------------------------------
-def _time_naive_gram(n_items: int, factors: int, repeats: int = 3) -> float:
-    """Best-of-``repeats`` seconds to form ``YᵀC_uY`` with a dense ``C_u``, on one BLAS thread."""
+def _time_naive_grams(sizes: list[tuple[int, int]], repeats: int = 7) -> list[float]:
+    """Best-of-``repeats`` seconds to form ``YᵀC_uY`` with a dense ``C_u``, per ``(n, f)`` size.
+
+    The sizes take turns within each round, so a busy machine slows them alike; one BLAS thread,
+    as in :func:`course_lib.als.fit_als`.
+    """
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
-    Y = rng.random((n_items, factors))
-    c = 1.0 + rng.random(n_items)
-    best = np.inf
+    problems = [(rng.random((n, f)), 1.0 + rng.random(n)) for n, f in sizes]
+    best = [np.inf] * len(sizes)
     with threadpool_limits(1, "blas"):
         for _ in range(repeats):
-            start = time.perf_counter()
-            _ = Y.T @ (c[:, None] * Y)
-            best = min(best, time.perf_counter() - start)
+            for position, (Y, c) in enumerate(problems):
+                start = time.perf_counter()
+                _ = Y.T @ (c[:, None] * Y)
+                best[position] = min(best[position], time.perf_counter() - start)
     return best
 
 
@@ -393,12 +397,11 @@ def check_naive_cost(
     )
     if result.implemented and measure:
         n, f = 8_000, 32
-        base = _time_naive_gram(n, f)
+        base, double_n, double_f = _time_naive_grams([(n, f), (2 * n, f), (n, 2 * f)])
         print(
             f"Measured here, YᵀC_uY for n_items={n}, f={f}: doubling n_items took "
-            f"x{_time_naive_gram(2 * n, f) / base:.1f} the time, doubling f "
-            f"x{_time_naive_gram(n, 2 * f) / base:.1f} (BLAS runs small matrices below peak "
-            "speed, so timings follow flop counts only roughly)."
+            f"x{double_n / base:.1f} the time, doubling f x{double_f / base:.1f} (BLAS runs "
+            "small matrices below peak speed, so timings follow flop counts only roughly)."
         )
     result.show()
     return result

@@ -61,8 +61,8 @@ def _mel_slips(y: np.ndarray, sr: int) -> dict[str, np.ndarray]:
     bank = librosa.filters.mel(sr=sr, n_fft=1024, n_mels=128)
     power = (bank @ spec**2).T
     return {
-        "magnitudes |STFT| through the filterbank; square them first (power = |STFT| ** 2)":
-            10 * np.log10((bank @ spec).T + 1e-10),
+        "magnitudes |STFT| through the filterbank; square them first (power = |STFT| ** 2)": 10
+        * np.log10((bank @ spec).T + 1e-10),
         "the natural log; decibels use 10 * log10": 10 * np.log(power + 1e-10),
         "log10 without the factor 10 (bels, not decibels)": np.log10(power + 1e-10),
         "the mel power itself; compress it with 10 * log10(power + 1e-10)": power,
@@ -80,8 +80,10 @@ def _mel_property(case: Case, got: Any) -> str | None:
     except (TypeError, ValueError):
         return f"expected an array, got a {type(got).__name__}"
     if got.shape == expected.shape[::-1]:
-        return (f"the result has shape {got.shape} (mel bands first, librosa's layout); "
-                f"the course is time-major: return shape {expected.shape} (transpose with .T)")
+        return (
+            f"the result has shape {got.shape} (mel bands first, librosa's layout); "
+            f"the course is time-major: return shape {expected.shape} (transpose with .T)"
+        )
     if got.shape != expected.shape:
         return f"the result has shape {got.shape}, but it should have shape {expected.shape}"
     if np.allclose(got, expected, atol=1e-2, rtol=1e-4):
@@ -91,8 +93,10 @@ def _mel_property(case: Case, got: Any) -> str | None:
             return f"you returned {slip}"
     diff = np.abs(got - expected)
     worst = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    return (f"largest difference {diff[worst]:.3g} dB at frame {worst[0]}, mel band {worst[1]} "
-            f"(expected {expected[worst]:.2f} dB, got {got[worst]:.2f} dB)")
+    return (
+        f"largest difference {diff[worst]:.3g} dB at frame {worst[0]}, mel band {worst[1]} "
+        f"(expected {expected[worst]:.2f} dB, got {got[worst]:.2f} dB)"
+    )
 
 
 def check_mel_by_hand(student_fn: Callable[[np.ndarray, int], np.ndarray]) -> CheckResult:
@@ -107,10 +111,16 @@ def check_mel_by_hand(student_fn: Callable[[np.ndarray, int], np.ndarray]) -> Ch
     from course_lib.checks import run_check
 
     return run_check(
-        student_fn, None, _test_signals(), name="my_log_mel", properties=[_mel_property],
-        hint=("S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256)) ** 2; "
-              "mel = librosa.filters.mel(sr=sr, n_fft=1024, n_mels=128) @ S; "
-              "return (10 * np.log10(mel + 1e-10)).T"),
+        student_fn,
+        None,
+        _test_signals(),
+        name="my_log_mel",
+        properties=[_mel_property],
+        hint=(
+            "S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256)) ** 2; "
+            "mel = librosa.filters.mel(sr=sr, n_fft=1024, n_mels=128) @ S; "
+            "return (10 * np.log10(mel + 1e-10)).T"
+        ),
     )
 
 
@@ -118,7 +128,7 @@ def check_mel_by_hand(student_fn: Callable[[np.ndarray, int], np.ndarray]) -> Ch
 # Exercise 4.1: the global temporal pooling layer
 # ---------------------------------------------------------------------------------------------
 def global_temporal_pooling(x: np.ndarray) -> np.ndarray:
-    """Numpy reference: ``[mean_t, max_t, sqrt(sum_t x^2)]`` per channel of ``(batch, time, channels)``."""
+    """Numpy reference: ``[mean_t, max_t, sqrt(sum_t x^2)]`` for input ``(batch, time, c)``."""
     x = np.asarray(x, dtype=np.float64)
     return np.concatenate([x.mean(axis=1), x.max(axis=1), np.sqrt((x**2).sum(axis=1))], axis=-1)
 
@@ -143,9 +153,11 @@ def _pooling_compare(expected: np.ndarray, got: Any) -> str | None:
     got = np.asarray(got, dtype=np.float64)
     n_channels = expected.shape[1] // 3
     if got.shape != expected.shape:
-        return (f"the output has shape {got.shape}; for input (batch, time, {n_channels}) it should "
-                f"be {expected.shape}: pool over axis 1 (time) and concatenate the three "
-                "statistics on the last axis")
+        return (
+            f"the output has shape {got.shape}; for input (batch, time, {n_channels}) it should "
+            f"be {expected.shape}: pool over axis 1 (time) and concatenate the three "
+            "statistics on the last axis"
+        )
     if np.allclose(got, expected, rtol=1e-4, atol=1e-4):
         return None
     parts = ("mean", "max", "L2 norm")
@@ -177,10 +189,15 @@ def check_global_temporal_pooling(layer_class: Callable[[], Any]) -> CheckResult
         return np.asarray(out.numpy() if hasattr(out, "numpy") else out)
 
     return run_check(
-        apply, global_temporal_pooling, _pooling_cases(), name="your pooling layer",
+        apply,
+        global_temporal_pooling,
+        _pooling_cases(),
+        name="your pooling layer",
         compare=_pooling_compare,
-        hint=("in call(): ops.concatenate([ops.mean(x, axis=1), ops.max(x, axis=1), "
-              "ops.sqrt(ops.sum(ops.square(x), axis=1))], axis=-1)"),
+        hint=(
+            "in call(): ops.concatenate([ops.mean(x, axis=1), ops.max(x, axis=1), "
+            "ops.sqrt(ops.sum(ops.square(x), axis=1))], axis=-1)"
+        ),
     )
 
 
@@ -188,7 +205,7 @@ def check_global_temporal_pooling(layer_class: Callable[[], Any]) -> CheckResult
 # Exercise 4.2: the cosine-distance loss
 # ---------------------------------------------------------------------------------------------
 def cosine_distance_loss(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Nieto (2017): ``L = 1 - (1/M) sum_m y_m . f_m / (||y_m|| ||f_m||)`` over a batch of M rows."""
+    """Nieto (2017): ``L = 1 - (1/M) sum_m y_m . f_m / (||y_m|| ||f_m||)`` over M rows."""
     y = np.asarray(y_true, dtype=np.float64)
     f = np.asarray(y_pred, dtype=np.float64)
     cos = np.sum(y * f, axis=1) / (np.linalg.norm(y, axis=1) * np.linalg.norm(f, axis=1))
@@ -213,8 +230,10 @@ def _cosine_cases() -> list[Case]:
 def _cosine_compare(expected: float, got: Any) -> str | None:
     arr = np.asarray(got, dtype=np.float64)
     if arr.ndim == 1:
-        return (f"you returned one value per row (shape {arr.shape}); average over the batch to "
-                "get the loss, a single number")
+        return (
+            f"you returned one value per row (shape {arr.shape}); average over the batch to "
+            "get the loss, a single number"
+        )
     if arr.size != 1:
         return f"expected a single number, got an array of shape {arr.shape}"
     value = float(arr.reshape(()))
@@ -235,11 +254,12 @@ def _cosine_property(case: Case, got: Any) -> str | None:
     yn = y / np.linalg.norm(y, axis=1, keepdims=True)
     fn = f / np.linalg.norm(f, axis=1, keepdims=True)
     slips = {
-        "you did not divide by the length of the prediction ||f(X)||":
-            1 - np.mean(np.sum(yn * f, axis=1)),
+        "you did not divide by the length of the prediction ||f(X)||": 1
+        - np.mean(np.sum(yn * f, axis=1)),
         "you did not divide by the length of the target ||y||": 1 - np.mean(np.sum(y * fn, axis=1)),
-        "you returned the mean squared error of the normalised vectors, not 1 - cosine":
-            float(np.mean((yn - fn) ** 2)),
+        "you returned the mean squared error of the normalised vectors, not 1 - cosine": float(
+            np.mean((yn - fn) ** 2)
+        ),
     }
     for slip, slip_value in slips.items():
         if np.isclose(value, slip_value, rtol=1e-6, atol=1e-9):
@@ -247,7 +267,9 @@ def _cosine_property(case: Case, got: Any) -> str | None:
     return problem
 
 
-def check_cosine_distance_loss(student_fn: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult:
+def check_cosine_distance_loss(
+    student_fn: Callable[[np.ndarray, np.ndarray], float],
+) -> CheckResult:
     """Check ``my_cosine_distance(y_true, y_pred) -> float`` (exercise 4.2, Nieto 2017).
 
     Both arguments are ``(M, n_factors)`` numpy arrays; the result is the loss averaged over the
@@ -257,9 +279,13 @@ def check_cosine_distance_loss(student_fn: Callable[[np.ndarray, np.ndarray], fl
     from course_lib.checks import run_check
 
     return run_check(
-        student_fn, None, _cosine_cases(), name="my_cosine_distance", properties=[_cosine_property],
+        student_fn,
+        None,
+        _cosine_cases(),
+        name="my_cosine_distance",
+        properties=[_cosine_property],
         hint="normalise both rows to unit length, take the row-wise dot product, average it over "
-             "the batch, and subtract the average from 1",
+        "the batch, and subtract the average from 1",
     )
 
 
@@ -270,16 +296,16 @@ def check_cosine_distance_loss(student_fn: Callable[[np.ndarray, np.ndarray], fl
 TIME_ONLY_CHOICES: dict[str, str] = {
     "a": "Convolutions over the frequency axis are mathematically impossible on a spectrogram.",
     "b": "The axes mean different things: a sound moved in time is the same sound, but moved up "
-         "in frequency it is a different pitch or timbre, so each filter spans all mel bands at "
-         "once and slides along time only.",
+    "in frequency it is a different pitch or timbre, so each filter spans all mel bands at "
+    "once and slides along time only.",
     "c": "Convolving over time only makes the network invariant to transposition (pitch shifts).",
     "d": "Max-pooling cannot be applied after a 2-D convolution.",
 }
 _TIME_ONLY_WHY = {
     "a": "a 2-D convolution over (time, frequency) is perfectly possible; Dieleman says so "
-         "('technically possible to convolve along both axes')",
+    "('technically possible to convolve along both axes')",
     "c": "it is the opposite: a filter that spans all mel bands sees absolute frequency, so a "
-         "transposed sound activates different weights",
+    "transposed sound activates different weights",
     "d": "2-D max-pooling is what image convnets do all the time",
 }
 
@@ -310,21 +336,34 @@ def check_time_only(student_fn: Callable[[], tuple[str, tuple[int, int], int]]) 
             return f"the shape must be a tuple of two integers, got {shape!r}"
         if shape_t != expected[1]:
             if shape_t == (599, 256):
-                return ("conv1 uses 'valid' padding: a width-4 filter fits 599 - 4 + 1 positions, "
-                        "not 599")
+                return (
+                    "conv1 uses 'valid' padding: a width-4 filter fits 599 - 4 + 1 positions, "
+                    "not 599"
+                )
             if shape_t == (149, 256):
                 return "that is after pool1; the question asks for conv1's output"
-            return f"conv1's output shape is not {shape_t}: count the positions a width-4 filter fits"
+            return (
+                f"conv1's output shape is not {shape_t}: count the positions a width-4 filter fits"
+            )
         if int(params) != expected[2]:
             if int(params) == 4 * 128 * 256:
                 return "almost: each of the 256 filters also has a bias"
             if int(params) == 4 * 4 * 256 + 256:
-                return ("that counts a 4 x 4 image filter; a time-only filter spans all 128 mel "
-                        "bands: 4 x 128 weights per filter")
-            return f"{int(params)} parameters is not right: weights (width x bands x filters) + biases"
+                return (
+                    "that counts a 4 x 4 image filter; a time-only filter spans all 128 mel "
+                    "bands: 4 x 128 weights per filter"
+                )
+            return (
+                f"{int(params)} parameters is not right: weights (width x bands x filters) + biases"
+            )
         return None
 
-    return run_check(student_fn, lambda: expected, [Case(label="exercise 4.3")], name="my_answer",
-                     compare=compare,
-                     hint="read section 5.1 of Dieleman's post; for the shape, a 'valid' "
-                          "convolution of width k shortens the time axis by k - 1")
+    return run_check(
+        student_fn,
+        lambda: expected,
+        [Case(label="exercise 4.3")],
+        name="my_answer",
+        compare=compare,
+        hint="read section 5.1 of Dieleman's post; for the shape, a 'valid' "
+        "convolution of width k shortens the time axis by k - 1",
+    )

@@ -10,7 +10,7 @@ Layer names are stable, so later chapters can read activations by name:
 
 ============  ==================================================================
 ``log_mel``   input, ``(n_frames, n_mels)`` time-major log-mel (dB)
-``input_norm``  per-mel-band standardisation (``keras.layers.Normalization``, adapted on training data)
+``input_norm``  per-mel-band standardisation (``Normalization``, adapted on training data)
 ``conv1``     Conv1D over time, kernel 4, ReLU (256 filters in "paper")
 ``pool1``     MaxPooling1D(4)
 ``conv2``     Conv1D, kernel 4, ReLU
@@ -27,7 +27,7 @@ Layer names are stable, so later chapters can read activations by name:
 Models are saved in the ``.keras`` format and loaded with ``safe_mode=True``: every custom piece
 (the pooling layer, the losses) is a registered Keras object, so no Python code (lambdas) is
 deserialised. Trained course models are cached under ``$COURSE_LIB_CACHE/convnet`` (default
-``~/.cache/course_lib/convnet``), see :func:`course_model_path` and :func:`load_or_train_course_model`.
+``~/.cache/course_lib/convnet``): :func:`course_model_path`, :func:`load_or_train_course_model`.
 """
 
 from __future__ import annotations
@@ -58,18 +58,22 @@ __all__ = [
     "LOSSES",
     "build_factor_convnet",
     "center_crop",
+    "cold_start_table",
     "cosine_distance",
     "course_model_path",
     "default_dtype_policy",
     "describe_device",
     "factor_metrics",
+    "fold_in_item_factors",
     "genre_popularity_scores",
     "load_factor_model",
     "load_or_train_course_model",
     "make_factor_dataset",
     "mean_baseline_metrics",
+    "nearest_neighbour_factors",
     "normalize_factors",
     "predict_track_factors",
+    "save_course_run",
     "save_factor_model",
     "split_tracks",
     "temporal_lengths",
@@ -80,7 +84,7 @@ __all__ = [
 
 #: Architecture presets. "paper" is Dieleman (2014, sec. 5.1 and its figure); "course" keeps the
 #: shape (four time convolutions of width 4, pooling 4-2-2, global temporal pooling, two dense
-#: layers, linear output) with about 1/150 of the parameters, so it trains in minutes on 2 CPU cores.
+#: layers, linear output) with about 1/100 of the parameters: it trains in minutes on 2 CPU cores.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {
         "filters": (256, 256, 512, 512),
@@ -100,8 +104,21 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: Layer names in order (the ``log_mel`` input first); stable across presets.
 LAYER_NAMES: tuple[str, ...] = (
-    "log_mel", "input_norm", "conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "conv4",
-    "global_pool", "dense1", "dropout1", "dense2", "dropout2", "factors",
+    "log_mel",
+    "input_norm",
+    "conv1",
+    "pool1",
+    "conv2",
+    "pool2",
+    "conv3",
+    "pool3",
+    "conv4",
+    "global_pool",
+    "dense1",
+    "dropout1",
+    "dense2",
+    "dropout2",
+    "factors",
 )
 
 
@@ -164,7 +181,9 @@ class GlobalTemporalPooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: Sequence[int | None]) -> tuple[int | None, ...]:
         if len(input_shape) != 3:
-            raise ValueError(f"GlobalTemporalPooling expects (batch, time, channels), got {input_shape}")
+            raise ValueError(
+                f"GlobalTemporalPooling expects (batch, time, channels), got {input_shape}"
+            )
         channels = input_shape[-1]
         return (input_shape[0], None if channels is None else 3 * channels)
 
@@ -252,17 +271,31 @@ def build_factor_convnet(
     inputs = keras.Input(shape=(n_frames, n_mels), name="log_mel")
     x = keras.layers.Normalization(axis=-1, name="input_norm")(inputs)
     for i, n_filters in enumerate(cfg["filters"]):
-        x = keras.layers.Conv1D(n_filters, k, activation="relu", name=f"conv{i + 1}",
-                                kernel_initializer=init(seed=seed + i), dtype=policy)(x)
+        x = keras.layers.Conv1D(
+            n_filters,
+            k,
+            activation="relu",
+            name=f"conv{i + 1}",
+            kernel_initializer=init(seed=seed + i),
+            dtype=policy,
+        )(x)
         if i < len(cfg["pool_sizes"]):
-            x = keras.layers.MaxPooling1D(cfg["pool_sizes"][i], name=f"pool{i + 1}", dtype=policy)(x)
+            x = keras.layers.MaxPooling1D(cfg["pool_sizes"][i], name=f"pool{i + 1}", dtype=policy)(
+                x
+            )
     x = GlobalTemporalPooling(name="global_pool")(x)
     for j, units in enumerate(cfg["dense_units"]):
-        x = keras.layers.Dense(units, activation="relu", name=f"dense{j + 1}",
-                               kernel_initializer=init(seed=seed + 10 + j), dtype=policy)(x)
+        x = keras.layers.Dense(
+            units,
+            activation="relu",
+            name=f"dense{j + 1}",
+            kernel_initializer=init(seed=seed + 10 + j),
+            dtype=policy,
+        )(x)
         x = keras.layers.Dropout(cfg["dropout"], seed=seed + 20 + j, name=f"dropout{j + 1}")(x)
-    outputs = keras.layers.Dense(n_factors, name="factors", dtype="float32",
-                                 kernel_initializer=init(seed=seed + 30))(x)
+    outputs = keras.layers.Dense(
+        n_factors, name="factors", dtype="float32", kernel_initializer=init(seed=seed + 30)
+    )(x)
     return keras.Model(inputs, outputs, name=f"factor_convnet_{preset}")
 
 
@@ -285,7 +318,9 @@ def normalize_factors(factors: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     """
     factors = np.asarray(factors, dtype=np.float32)
     if factors.ndim != 2:
-        raise ValueError(f"normalize_factors expects (n_items, n_factors), got shape {factors.shape}")
+        raise ValueError(
+            f"normalize_factors expects (n_items, n_factors), got shape {factors.shape}"
+        )
     norms = np.linalg.norm(factors, axis=1, keepdims=True)
     return np.where(norms > eps, factors / np.maximum(norms, eps), 0.0).astype(np.float32)
 
@@ -358,9 +393,9 @@ def split_tracks(
 
     With ``by="track"`` tracks are shuffled individually, so an artist's songs land on both sides
     and the network can score well by recognising the artist's sound (leakage). With
-    ``by="artist"`` whole artists are assigned to one side (greedily, in a seeded random order, until
-    each side holds its share of tracks), which measures what cold start needs: generalising to
-    music the network has not heard from that artist.
+    ``by="artist"`` whole artists are assigned to one side (greedily, in a seeded random order,
+    until each side holds its share of tracks), which measures what cold start for a new artist
+    needs: generalising to music the network has not heard from that artist.
 
     Parameters
     ----------
@@ -381,7 +416,9 @@ def split_tracks(
         raise ValueError(f"by must be 'track' or 'artist', got {by!r}")
     fr = np.asarray(fractions, dtype=float)
     if fr.shape != (3,) or np.any(fr < 0) or not np.isclose(fr.sum(), 1.0):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+        raise ValueError(
+            f"fractions must be three non-negative numbers summing to 1, got {fractions}"
+        )
     if candidates is None:
         if "is_new" not in tracks:
             raise ValueError("tracks has no is_new column: pass candidates=... explicitly")
@@ -412,13 +449,13 @@ def split_tracks(
 
 
 def center_crop(log_mels: np.ndarray, n_frames: int) -> np.ndarray:
-    """The middle ``n_frames`` frames of each time-major spectrogram (deterministic evaluation crop)."""
+    """The middle ``n_frames`` frames of each time-major spectrogram (the evaluation crop)."""
     x = np.asarray(log_mels)
     total = x.shape[-2]
     if n_frames > total:
         raise ValueError(f"cannot crop {n_frames} frames from spectrograms of {total} frames")
     start = (total - n_frames) // 2
-    return x[..., start:start + n_frames, :]
+    return x[..., start : start + n_frames, :]
 
 
 def make_factor_dataset(
@@ -457,14 +494,20 @@ def make_factor_dataset(
     if idx.size == 0:
         raise ValueError("make_factor_dataset got no indices: the split is empty")
     if log_mels.ndim != 3:
-        raise ValueError(f"log_mels must be (n_tracks, n_frames, n_mels), got shape {log_mels.shape}")
+        raise ValueError(
+            f"log_mels must be (n_tracks, n_frames, n_mels), got shape {log_mels.shape}"
+        )
     total = log_mels.shape[1]
     if n_frames > total:
-        raise ValueError(f"crop of {n_frames} frames is longer than the spectrograms ({total} frames)")
+        raise ValueError(
+            f"crop of {n_frames} frames is longer than the spectrograms ({total} frames)"
+        )
     y = normalize_factors(np.asarray(targets)[idx])
     if not training:
         x = np.ascontiguousarray(center_crop(log_mels[idx], n_frames), dtype=np.float32)
-        return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return (
+            tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        )
 
     x_all = tf.constant(np.asarray(log_mels[idx], dtype=np.float32))
     y_all = tf.constant(y)
@@ -472,14 +515,20 @@ def make_factor_dataset(
 
     def crop(i: Any, r: Any) -> tuple[Any, Any]:
         offset = tf.random.stateless_uniform(
-            [], seed=tf.stack([r, tf.constant(seed, tf.int64)]), maxval=max_offset + 1, dtype=tf.int64
+            [],
+            seed=tf.stack([r, tf.constant(seed, tf.int64)]),
+            maxval=max_offset + 1,
+            dtype=tf.int64,
         )
-        return x_all[i, offset:offset + n_frames, :], y_all[i]
+        return x_all[i, offset : offset + n_frames, :], y_all[i]
 
-    order = tf.data.Dataset.range(len(idx)).shuffle(len(idx), seed=seed, reshuffle_each_iteration=True)
+    order = tf.data.Dataset.range(len(idx)).shuffle(
+        len(idx), seed=seed, reshuffle_each_iteration=True
+    )
     noise = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    ds = tf.data.Dataset.zip((order, noise)).map(crop, num_parallel_calls=tf.data.AUTOTUNE,
-                                                  deterministic=True)
+    ds = tf.data.Dataset.zip((order, noise)).map(
+        crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -501,6 +550,7 @@ def train_factor_model(
     seed: int = 0,
     verbose: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    jit_compile: bool | str = "auto",
 ) -> keras.callbacks.History:
     """Fit ``model`` to predict unit-norm ``targets`` from random crops of ``log_mels``.
 
@@ -523,6 +573,8 @@ def train_factor_model(
         Usual meanings; ``seed`` fixes shuffling, crops and dropout.
     callbacks : sequence of keras callbacks
         Extra callbacks.
+    jit_compile : bool or "auto"
+        Keras' XLA switch for the training step ("auto": on wherever XLA supports the model).
 
     Returns
     -------
@@ -533,11 +585,14 @@ def train_factor_model(
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
     if len(targets) != len(log_mels):
-        raise ValueError(f"log_mels has {len(log_mels)} tracks but targets has {len(targets)}: pass all rows")
+        raise ValueError(
+            f"log_mels has {len(log_mels)} tracks but targets has {len(targets)}: pass all rows"
+        )
     keras.utils.set_random_seed(seed)
     n_frames = int(model.input_shape[1])
-    train_ds = make_factor_dataset(log_mels, targets, train_idx, n_frames,
-                                   batch_size=batch_size, training=True, seed=seed)
+    train_ds = make_factor_dataset(
+        log_mels, targets, train_idx, n_frames, batch_size=batch_size, training=True, seed=seed
+    )
     val_ds = make_factor_dataset(log_mels, targets, val_idx, n_frames, batch_size=128)
     try:
         norm = model.get_layer("input_norm")
@@ -549,11 +604,24 @@ def train_factor_model(
     optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(learning_rate)
     if any(getattr(layer.dtype_policy, "name", "") == "mixed_float16" for layer in model.layers):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    model.compile(optimizer=optimizer, loss=LOSSES[loss], metrics=[unit_mse, cosine_distance])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    model.compile(
+        optimizer=optimizer,
+        loss=LOSSES[loss],
+        metrics=[unit_mse, cosine_distance],
+        jit_compile=jit_compile,
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
     start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                        callbacks=[stop, *callbacks])
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        callbacks=[stop, *callbacks],
+        shuffle=False,
+    )  # the pipeline shuffles
     history.seconds = time.perf_counter() - start
     return history
 
@@ -596,13 +664,17 @@ def predict_track_factors(
     hop = int(hop or max(window // 2, 1))
     total = x.shape[1]
     if window > total:
-        raise ValueError(f"window of {window} frames is longer than the spectrograms ({total} frames)")
+        raise ValueError(
+            f"window of {window} frames is longer than the spectrograms ({total} frames)"
+        )
     if hop < 1:
         raise ValueError(f"hop must be >= 1, got {hop}")
     starts = list(range(0, total - window + 1, hop))
     if starts[-1] != total - window:
         starts.append(total - window)
-    windows = np.stack([x[:, s:s + window] for s in starts], axis=1)  # (n, n_windows, window, mels)
+    windows = np.stack(
+        [x[:, s : s + window] for s in starts], axis=1
+    )  # (n, n_windows, window, mels)
     flat = windows.reshape((-1, window, x.shape[2]))
     pred = model.predict(flat, batch_size=batch_size, verbose=0)
     out = pred.reshape((x.shape[0], len(starts), -1)).mean(axis=1).astype(np.float32)
@@ -627,14 +699,18 @@ def load_factor_model(path: str | os.PathLike[str], *, compile: bool = True) -> 
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no saved model at {path}: train one first (load_or_train_course_model)")
+        raise FileNotFoundError(
+            f"no saved model at {path}: train one first (load_or_train_course_model)"
+        )
     return keras.saving.load_model(path, safe_mode=True, compile=compile)
 
 
 # --------------------------------------------------------------------------------------------
 # Cold start helpers
 # --------------------------------------------------------------------------------------------
-def genre_popularity_scores(plays: Any, track_genre_ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def genre_popularity_scores(
+    plays: Any, track_genre_ids: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
     """Popularity-by-genre baseline for new tracks: each user's share of plays in the track's genre.
 
     ``score[u, j] = plays of u in genre(candidates[j]) / all plays of u``. A new track has no plays
@@ -655,26 +731,129 @@ def genre_popularity_scores(plays: Any, track_genre_ids: np.ndarray, candidates:
 
     genres = np.asarray(track_genre_ids, dtype=np.int64)
     n_genres = int(genres.max()) + 1
-    onehot = sp.csr_matrix((np.ones(len(genres), np.float32), (np.arange(len(genres)), genres)),
-                           shape=(len(genres), n_genres))
+    onehot = sp.csr_matrix(
+        (np.ones(len(genres), np.float32), (np.arange(len(genres)), genres)),
+        shape=(len(genres), n_genres),
+    )
     per_genre = np.asarray((sp.csr_matrix(plays, dtype=np.float32) @ onehot).todense())
     share = per_genre / np.maximum(per_genre.sum(axis=1, keepdims=True), 1.0)
     return share[:, genres[np.asarray(candidates)]].astype(np.float32)
 
 
+def fold_in_item_factors(
+    user_factors: np.ndarray,
+    plays: Any,
+    items: np.ndarray,
+    alpha: float = 40.0,
+    regularization: float = 0.1,
+) -> np.ndarray:
+    """Item factors that ALS would give ``items`` from their plays, the user factors held fixed.
+
+    One item half-step of implicit ALS (Hu, Koren & Volinsky 2008, eq. 5): for item ``i`` with
+    confidence ``C_i = 1 + alpha * plays[:, i]``, ``y_i = (X^T C_i X + lambda I)^-1 X^T C_i p_i``.
+    For cold-start tracks, given the plays they *will* get, this is the best factor vector in the
+    space of the users we already have: the "oracle" target a factor predictor tries to reach.
+    Computed as :func:`course_lib.als.user_update` with the roles swapped, using the identity
+    ``X^T C_i X = X^T X + X^T (C_i - I) X`` so that each item costs only its own listeners.
+
+    Parameters
+    ----------
+    user_factors : array (n_users, f)
+    plays : sparse matrix (n_users, n_tracks), e.g. ``world.new_track_plays``
+    items : array of int, the tracks to fold in
+    alpha, regularization : float
+        As in :func:`course_lib.als.fit_als`.
+
+    Returns
+    -------
+    np.ndarray float32 (len(items), f)
+    """
+    import scipy.sparse as sp
+
+    x = np.asarray(user_factors, dtype=np.float64)
+    gram = x.T @ x + regularization * np.eye(x.shape[1])
+    csc = sp.csc_matrix(plays)
+    out = np.empty((len(items), x.shape[1]), dtype=np.float32)
+    for row, item in enumerate(np.asarray(items)):
+        lo, hi = csc.indptr[int(item)], csc.indptr[int(item) + 1]
+        users, counts = csc.indices[lo:hi], csc.data[lo:hi].astype(np.float64)
+        xu = x[users]
+        a = gram + xu.T @ ((alpha * counts)[:, None] * xu)
+        out[row] = np.linalg.solve(a, xu.T @ (1.0 + alpha * counts))
+    return out
+
+
+def nearest_neighbour_factors(
+    features: np.ndarray, targets: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predict each query track's unit-norm factors by copying its nearest training track.
+
+    Nearest by Euclidean distance between standardised ``features`` (e.g. the time-averaged
+    log-mel spectrum). A one-line "model" whose score depends entirely on whether a close relative
+    (a song by the same artist) sits in the training set: the cheapest way to see split leakage.
+
+    Returns
+    -------
+    predicted : np.ndarray (len(query_idx), n_factors)
+    neighbours : np.ndarray of int (len(query_idx),), the training track copied for each query
+    """
+    x = np.asarray(features, dtype=np.float64)
+    std = x[train_idx].std(0)
+    x = (x - x[train_idx].mean(0)) / np.where(std > 0, std, 1.0)
+    train_idx, query_idx = np.asarray(train_idx), np.asarray(query_idx)
+    d2 = ((x[query_idx, None, :] - x[None, train_idx, :]) ** 2).sum(-1)
+    neighbours = train_idx[np.argmin(d2, axis=1)]
+    return normalize_factors(np.asarray(targets)[neighbours]), neighbours
+
+
+def cold_start_table(
+    scorers: dict[str, Any], plays: Any, new_track_plays: Any, new_tracks: np.ndarray, k: int = 10
+) -> Any:
+    """Ranking metrics of several cold-start recommenders on the held-back plays of new tracks.
+
+    Each user's candidates are the new tracks only; the truth is ``new_track_plays`` (chapter 01's
+    :func:`course_lib.evaluation.ranking_metrics`: NDCG, precision, recall, MAP at ``k``).
+
+    Parameters
+    ----------
+    scorers : mapping name -> scores (n_users, n_new), (user_factors, item_factors of the new
+        tracks) or a callable, as accepted by ``ranking_metrics``
+    plays, new_track_plays : sparse (n_users, n_tracks)
+    new_tracks : array of int, the ``is_new`` columns
+    k : int
+
+    Returns
+    -------
+    pandas.DataFrame, one row per scorer
+    """
+    import pandas as pd
+
+    from course_lib.evaluation import ranking_metrics
+
+    cols = np.asarray(new_tracks)
+    train, test = plays[:, cols], new_track_plays[:, cols]
+    rows = {}
+    for name, scorer in scorers.items():
+        m = ranking_metrics(scorer, train, test, k)
+        rows[name] = {f"{key}@{k}": m[key] for key in ("ndcg", "precision", "recall", "map")}
+    return pd.DataFrame(rows).T
+
+
 # --------------------------------------------------------------------------------------------
 # The cached course model (read by chapter 05)
 # --------------------------------------------------------------------------------------------
-#: Training settings of the course model (chapter 04 uses the same values).
+#: Training settings of the course model (chapter 04 uses the same values). The crop of 256
+#: frames (4.1 s) follows van den Oord et al. (2013), who trained on 3-second windows and averaged
+#: predictions over windows; large batches average out the noise of the ALS targets.
 COURSE_SETTINGS: dict[str, Any] = {
     "preset": "course",
-    "n_frames": 599,
-    "epochs": 30,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "patience": 4,
+    "n_frames": 256,
+    "epochs": 60,
+    "batch_size": 128,
+    "learning_rate": 3e-3,
+    "patience": 8,
     "split_by": "artist",
-    "als": {"factors": 40, "alpha": 40.0, "regularization": 0.1, "iterations": 15},
+    "als": {"factors": 32, "alpha": 10.0, "regularization": 1.0, "iterations": 15},
 }
 
 
@@ -691,44 +870,123 @@ class CourseRun:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def _settings_key(settings: dict[str, Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def course_model_path(size: str = "small", seed: int = 0, loss: str = "mse") -> Path:
     """Where the trained course model for a music world ``size`` and ``seed`` is cached.
 
     ``$COURSE_LIB_CACHE/convnet/factor_convnet_{size}_seed{seed}_{loss}.keras`` (default cache
-    ``~/.cache/course_lib``); a ``.json`` file with the same stem holds the split and history.
+    ``~/.cache/course_lib``); a ``.json`` file with the same stem holds the split, the learning
+    curves and the settings it was trained with.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
     return cache_dir("convnet") / f"factor_convnet_{size}_seed{seed}_{loss}.keras"
 
 
+def save_course_run(
+    model: keras.Model,
+    history: dict[str, list[float]],
+    split: dict[str, np.ndarray],
+    *,
+    size: str,
+    seed: int = 0,
+    loss: str = "mse",
+    seconds: float = float("nan"),
+    settings: dict[str, Any] | None = None,
+    world_version: int | None = None,
+) -> Path:
+    """Save a trained course model and its ``.json`` record at :func:`course_model_path`.
+
+    The record holds the split (chapter 05 reads it), the learning curves, the wall time, the
+    settings and the music world's generator version; :func:`load_or_train_course_model` reuses
+    the model only if settings and version match the current ones.
+    """
+    path = course_model_path(size, seed, loss)
+    save_factor_model(model, path)
+    cfg = settings if settings is not None else COURSE_SETTINGS
+    meta = {
+        "size": size,
+        "seed": seed,
+        "loss": loss,
+        "seconds": seconds,
+        "settings": cfg,
+        "settings_key": _settings_key(cfg),
+        "world_version": world_version,
+        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+        "split": {k: np.asarray(v).tolist() for k, v in split.items()},
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    return path
+
+
+def _world_version() -> int | None:
+    try:
+        from course_lib.music_world import GENERATOR_VERSION
+    except ImportError:  # pragma: no cover - the music world ships with the course
+        return None
+    return int(GENERATOR_VERSION)
+
+
 def train_course_model(
-    world: Any, *, seed: int = 0, loss: str = "mse", settings: dict[str, Any] | None = None,
+    world: Any,
+    *,
+    seed: int = 0,
+    loss: str = "mse",
+    settings: dict[str, Any] | None = None,
     verbose: int = 0,
 ) -> CourseRun:
     """Fit ALS on ``world.plays``, split by artist, train the course convnet on unit-norm factors.
 
-    The same steps chapter 04 takes one by one, with :data:`COURSE_SETTINGS`.
+    The same steps chapter 04 takes one by one, with :data:`COURSE_SETTINGS` (the crop is
+    shortened to the world's clip length if that is shorter, as in the "tiny" world).
     """
     from course_lib.als import fit_als
 
     cfg = {**COURSE_SETTINGS, **(settings or {})}
     user_factors, item_factors = fit_als(world.plays, seed=seed, progress=False, **cfg["als"])
-    log_mels = world.log_mel()
+    log_mels = world.log_mel(progress=False)
     split = split_tracks(world.tracks, by=cfg["split_by"], seed=seed)
-    model = build_factor_convnet(int(cfg["n_frames"]), log_mels.shape[2], item_factors.shape[1],
-                                 preset=cfg["preset"], seed=seed)
-    history = train_factor_model(
-        model, log_mels, item_factors, split["train"], split["val"], loss=loss,
-        epochs=cfg["epochs"], batch_size=cfg["batch_size"], learning_rate=cfg["learning_rate"],
-        patience=cfg["patience"], seed=seed, verbose=verbose,
+    n_frames = min(int(cfg["n_frames"]), log_mels.shape[1])
+    model = build_factor_convnet(
+        n_frames, log_mels.shape[2], item_factors.shape[1], preset=cfg["preset"], seed=seed
     )
-    return CourseRun(model, {k: [float(v) for v in vals] for k, vals in history.history.items()},
-                     split, np.asarray(user_factors), np.asarray(item_factors), history.seconds, cfg)
+    history = train_factor_model(
+        model,
+        log_mels,
+        item_factors,
+        split["train"],
+        split["val"],
+        loss=loss,
+        epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        learning_rate=cfg["learning_rate"],
+        patience=cfg["patience"],
+        seed=seed,
+        verbose=verbose,
+    )
+    return CourseRun(
+        model,
+        {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        split,
+        np.asarray(user_factors),
+        np.asarray(item_factors),
+        history.seconds,
+        cfg,
+    )
 
 
 def load_or_train_course_model(
-    world: Any, *, size: str | None = None, seed: int = 0, loss: str = "mse", retrain: bool = False,
+    world: Any,
+    *,
+    size: str | None = None,
+    seed: int = 0,
+    loss: str = "mse",
+    retrain: bool = False,
     verbose: int = 0,
 ) -> keras.Model:
     """The trained course convnet for ``world``: loaded from the cache, or trained once and saved.
@@ -749,15 +1007,29 @@ def load_or_train_course_model(
     -------
     keras.Model
         Compiled, loaded with ``safe_mode=True``. The split and learning curves are in the
-        ``.json`` file next to :func:`course_model_path`.
+        ``.json`` file next to :func:`course_model_path`. A cached model trained with other
+        settings (:data:`COURSE_SETTINGS`) or another version of the music world is retrained.
     """
     size = size or str(getattr(world, "size", "small"))
     path = course_model_path(size, seed, loss)
-    if path.exists() and not retrain:
-        return load_factor_model(path)
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists() and not retrain:
+        meta = json.loads(meta_path.read_text())
+        if (
+            meta.get("settings_key") == _settings_key(COURSE_SETTINGS)
+            and meta.get("world_version") == _world_version()
+        ):
+            return load_factor_model(path)
     run = train_course_model(world, seed=seed, loss=loss, verbose=verbose)
-    save_factor_model(run.model, path)
-    meta = {"size": size, "seed": seed, "loss": loss, "seconds": run.seconds, "settings": run.settings,
-            "history": run.history, "split": {k: v.tolist() for k, v in run.split.items()}}
-    path.with_suffix(".json").write_text(json.dumps(meta))
+    save_course_run(
+        run.model,
+        run.history,
+        run.split,
+        size=size,
+        seed=seed,
+        loss=loss,
+        seconds=run.seconds,
+        settings=run.settings,
+        world_version=_world_version(),
+    )
     return load_factor_model(path)

@@ -606,7 +606,10 @@ class FactorMLP:
     def predict(self, features: Mapping[str, Any], rows: Any = None) -> np.ndarray:
         """Predicted factors for ``rows`` (default all) of the feature matrices."""
         xs = _select(features, self.sources, rows)
-        return np.asarray(self.model.predict(xs, batch_size=1024, verbose=0), dtype=np.float32)
+        # A direct call (inference mode) instead of model.predict: no tf.function is traced per
+        # model, which keeps a notebook that trains many small networks quiet and quick.
+        out = self.model(xs, training=False)
+        return np.asarray(out, dtype=np.float32)
 
 
 def _select(features: Mapping[str, Any], sources: Sequence[str], rows: Any) -> list[np.ndarray]:
@@ -1122,10 +1125,11 @@ def results_table(
 
     Returns
     -------
-    pandas.DataFrame indexed by row name: ``cos. distance (ours)``, ``epochs (ours)``,
-    ``s / epoch (ours)``, ``talk's input``, ``cos. distance (talk, quoted)``,
-    ``rank (ours)``, ``rank (talk)`` and ``same rank?``. Ranks (1 = best) are among the rows that
-    have both numbers; rows without a talk number get no rank.
+    pandas.DataFrame indexed by row name, the talk's columns first: ``talk's input``,
+    ``cos. distance (talk, quoted)``, ``epochs (talk)``, ``time / epoch (talk)``, then
+    ``cos. distance (ours)``, ``epochs (ours)``, ``s / epoch (ours)``, and ``rank (talk)``,
+    ``rank (ours)``, ``same rank?``. Ranks (1 = best) are among the rows that have both numbers;
+    other rows get no rank.
     """
     rows = {}
     for name, r in ours.items():
@@ -1133,23 +1137,28 @@ def results_table(
             raise ValueError(f"row {name!r} has no 'cosine_distance'")
         t = talk.get(name, {})
         rows[name] = {
+            "talk's input": t.get("talk_input", ""),
+            "cos. distance (talk, quoted)": t.get("cosine_distance", np.nan),
+            "epochs (talk)": t.get("epochs"),
+            "time / epoch (talk)": t.get("time_per_epoch", ""),
             "cos. distance (ours)": float(r["cosine_distance"]),
             "epochs (ours)": r.get("epochs"),
             "s / epoch (ours)": r.get("seconds_per_epoch"),
-            "talk's input": t.get("talk_input", ""),
-            "cos. distance (talk, quoted)": t.get("cosine_distance", np.nan),
         }
-    df = pd.DataFrame(rows).T
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    for col in ("cos. distance (talk, quoted)", "cos. distance (ours)", "s / epoch (ours)"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    for col in ("epochs (talk)", "epochs (ours)"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
     both = df["cos. distance (talk, quoted)"].notna()
     for col, source in (
-        ("rank (ours)", "cos. distance (ours)"),
         ("rank (talk)", "cos. distance (talk, quoted)"),
+        ("rank (ours)", "cos. distance (ours)"),
     ):
-        df[col] = df.loc[both, source].astype(float).rank(method="min")
-    same = df["rank (ours)"] == df["rank (talk)"]
-    df["same rank?"] = np.where(both, np.where(same, "yes", "no"), "")
-    for col in ("rank (ours)", "rank (talk)"):
+        df[col] = df.loc[both, source].rank(method="min")
         df[col] = df[col].astype("Int64")
+    same = (df["rank (ours)"] == df["rank (talk)"]).fillna(False).astype(bool)
+    df["same rank?"] = np.where(both, np.where(same, "yes", "no"), "")
     return df
 
 

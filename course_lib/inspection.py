@@ -948,7 +948,7 @@ def plot_purity_histograms(
     *,
     chance: float | None = None,
     ax: Axes | None = None,
-    xlabel: str = "genre purity of the filter's top tracks",
+    xlabel: str = "genre purity of the unit's top tracks",
     figsize: tuple[float, float] = (7, 3),
 ) -> Figure:
     """Histograms of a per-filter measure for several layers, with their means (dashed)."""
@@ -969,7 +969,7 @@ def plot_purity_histograms(
             density=True,
             alpha=0.45,
             color=colour,
-            label=f"{name} ({values.size} filters)",
+            label=f"{name} ({values.size} units)",
         )
         ax.axvline(values.mean(), color=colour, ls="--", lw=1.5)
     if chance is not None:

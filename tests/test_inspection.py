@@ -301,3 +301,36 @@ def test_most_selective_filter_check_rejects_plausible_wrong_answers():
         result = checks.check_most_selective_filter(wrong)
         assert not result.passed
         assert any(words in p for p in result.problems), (wrong.__name__, result.problems)
+
+
+def test_course_split_reads_the_json_beside_the_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="load_or_train_course_model"):
+        ins.course_split("tiny", 3)
+    from course_lib.convnet import course_model_path
+
+    path = course_model_path("tiny", 3).with_suffix(".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"split": {"train": [0, 2], "val": [1], "test": [3, 4]}}')
+    split = ins.course_split("tiny", 3)
+    assert split["test"].tolist() == [3, 4] and split["train"].dtype == np.int64
+
+
+def test_tables_name_tracks_and_mark_outliers():
+    import pandas as pd
+
+    tracks = pd.DataFrame(
+        {
+            "title": ["A", "B", "C"],
+            "artist": ["x", "y", "z"],
+            "genre": ["rock", "pop", "rock"],
+            "kind": ["song", "intro", "song"],
+        }
+    )
+    table = ins.playlist_table(tracks, [2, 1], scores=[0.5, 0.25], peak_seconds=[1.0, 2.0])
+    assert table["track"].tolist() == [2, 1] and table.index.tolist() == [1, 2]
+    assert table["activation"].tolist() == [0.5, 0.25]
+    both = ins.side_by_side(tracks, {"one": [0, 1], "two": [2, 0]})
+    assert both.loc[2, "one"] == "B (y, pop) [INTRO]" and both.loc[1, "two"] == "C (z, rock)"
+    with pytest.raises(ValueError, match="same length"):
+        ins.side_by_side(tracks, {"one": [0], "two": [1, 2]})

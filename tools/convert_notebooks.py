@@ -1,9 +1,13 @@
-"""Convert MyST markdown notebooks to .ipynb for nbval, in one process.
+"""Convert the course's MyST markdown notebooks to .ipynb for nbval, in one process.
 
 Usage: ``python tools/convert_notebooks.py OUT_DIR SOURCE.md [SOURCE.md ...]``, e.g.
 ``python tools/convert_notebooks.py _build/notebooks chapters/01_x.md`` writes
 ``_build/notebooks/chapters/01_x.ipynb``. The folders mirror the sources, so that
 ``tools/nbval_cache.py`` can map each notebook back to its source.
+
+A source is converted only if the book executes it too, i.e. if myst-nb recognises it as a
+notebook (its front matter has the jupytext/kernelspec header). Plain pages such as a data card
+whose ```` ```python ```` blocks are examples to read are skipped, as in the book.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import sys
 from pathlib import Path
 
 import jupytext
+from myst_nb.core.read import is_myst_markdown_notebook
 
 
 def main(argv: list[str]) -> int:
@@ -23,7 +28,10 @@ def main(argv: list[str]) -> int:
         if source.is_absolute() or ".." in source.parts:
             print(f"error: give sources relative to the course, got {source}", file=sys.stderr)
             return 2
-        notebook = jupytext.read(source)
+        text = source.read_text(encoding="utf-8")
+        if not is_myst_markdown_notebook(text):
+            continue
+        notebook = jupytext.reads(text, fmt="md:myst")
         target = out_dir / source.with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
         jupytext.write(notebook, target, fmt="ipynb")
