@@ -82,9 +82,9 @@ def train_rate(
     if model.get_layer("conv1").dtype_policy.name == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer, loss=C.unit_mse, jit_compile=jit_compile)
-    model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)  # warm-up: tracing and compilation
+    model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0, shuffle=False)  # warm-up: compile
     start = time.perf_counter()
-    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return steps * batch_size / (time.perf_counter() - start)
 
 

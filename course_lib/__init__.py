@@ -31,6 +31,7 @@ __all__ = [
     "checks",
     "checks_als",
     "checks_ann",
+    "checks_audio",
     "checks_counterfactual",
     "checks_fusion",
     "checks_inspection",

@@ -37,7 +37,11 @@ VERBOSE = os.environ.get("COURSE_LIB_VERBOSE", "").lower() not in ("", "0", "fal
 
 # (action, message regex, category, module regex): one entry per known, harmless message that
 # was observed in a chapter's output. Keep each entry narrow and say where it comes from.
-_WARNING_FILTERS: tuple[tuple[str, str, type[Warning], str], ...] = ()
+_WARNING_FILTERS: tuple[tuple[str, str, type[Warning], str], ...] = (
+    # tqdm.auto (imported by implicit and librosa) without ipywidgets: it falls back to a text
+    # progress bar, which is what the course wants; the warning says nothing to a student.
+    ("ignore", "IProgress not found", Warning, ""),
+)
 
 _NOISY_TOP_LEVEL = frozenset({"tensorflow", "keras"})
 

@@ -189,7 +189,8 @@ def spark_status() -> tuple[bool, str]:
         The versions found, or what is missing and how to install it.
     """
     try:
-        import pyspark
+        with _no_pandas_version_warning():
+            import pyspark
     except ImportError:
         return False, (
             'pyspark is not installed: run `pip install -e ".[spark]"` in the course folder '
@@ -726,22 +727,26 @@ def _fit_seconds_course_lib(
 def _fit_seconds_implicit(
     plays: sp.csr_matrix, factors: int, iterations: int, threads: int
 ) -> float:
-    from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings():  # implicit imports tqdm.auto, which warns without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from implicit.cpu.als import AlternatingLeastSquares
 
     from course_lib.evaluation import confidence
 
     seconds: list[float] = []
-    # alpha=1 on our confidence matrix is exactly our model (see course_lib.als)
-    model = AlternatingLeastSquares(
-        factors=factors,
-        alpha=1.0,
-        iterations=iterations,
-        calculate_training_loss=False,
-        num_threads=threads,
-        random_state=0,
-    )
-    with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, one-thread BLAS
+    # implicit's advice: its own threads, one-thread BLAS (its constructor checks)
+    with threadpool_limits(1, "blas"):
+        # alpha=1 on our confidence matrix is exactly our model (see course_lib.als)
+        model = AlternatingLeastSquares(
+            factors=factors,
+            alpha=1.0,
+            iterations=iterations,
+            calculate_training_loss=False,
+            num_threads=threads,
+            random_state=0,
+        )
         model.fit(
             confidence(plays, alpha=1.0),
             show_progress=False,
@@ -766,7 +771,17 @@ def _fit_seconds_spark(
             walls.append(time.perf_counter() - start)
     finally:
         frame.unpersist()
-    return max(walls[1] - walls[0], 0.0) / iterations
+    difference = walls[1] - walls[0]
+    if difference <= 0:
+        warnings.warn(
+            f"Spark's fit with {1 + iterations} iterations took no longer than the one with 1 "
+            f"({walls[1]:.2f} s against {walls[0]:.2f} s): timing noise (a busy machine, or "
+            "the JVM still warming up) exceeds the iterations' cost. Time more iterations.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return float("nan")
+    return difference / iterations
 
 
 def seconds_per_iteration(
@@ -786,7 +801,9 @@ def seconds_per_iteration(
     * ``"spark"``: Spark MLlib's ALS (Cholesky) on a cached DataFrame: the wall time of a fit
       with ``1 + iterations`` iterations minus that of a fit with one, divided by
       ``iterations`` (Spark only computes when the fit ends, so this difference removes the
-      fixed cost of partitioning the ratings and collecting the factors).
+      fixed cost of partitioning the ratings and collecting the factors). Run one fit first
+      to warm the JVM up; if noise makes the difference negative, the result is NaN, with a
+      warning.
 
     The model is chapter 02's (``alpha=1``, ``λ=0.1``); the work per iteration does not depend
     on those values. ``threads`` caps the threads of ``course_lib`` and ``implicit`` (0: all
@@ -816,6 +833,7 @@ class ClusterEstimate:
     core_hours_total: float
     nodes: float
     shuffle_terabytes_per_iteration: float
+    memory_terabytes: float
 
 
 def cluster_estimate(
@@ -835,7 +853,9 @@ def cluster_estimate(
     ``O((U + I) f³)`` to solve them) and that the cluster parallelises perfectly. Both are
     optimistic: the estimate is a lower bound on compute. The network volume is an upper bound
     on what block-partitioned ALS ships per iteration: each played pair may need one factor
-    vector (``f`` float32 values) sent in each half-step.
+    vector (``f`` float32 values) sent in each half-step. The memory is what the fit must hold
+    at once: the plays twice (by user and by item, a 4-byte index and a 4-byte value each, as
+    Spark's blocks and our CSR/CSC pair store them) and both factor matrices in float32.
 
     Parameters
     ----------
@@ -867,7 +887,10 @@ def cluster_estimate(
     total = per_iteration * iterations
     nodes = total / (float(hours) * cores_per_node)
     shuffle = 2 * n_plays * factors * 4 / 1e12
-    return ClusterEstimate(n_plays, core_seconds_per_play, per_iteration, total, nodes, shuffle)
+    memory = (2 * n_plays * 8 + (float(n_users) + float(n_items)) * factors * 4) / 1e12
+    return ClusterEstimate(
+        n_plays, core_seconds_per_play, per_iteration, total, nodes, shuffle, memory
+    )
 
 
 def plot_scaling(

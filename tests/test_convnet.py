@@ -267,8 +267,11 @@ def test_course_model_path_lives_in_the_cache(tmp_path, monkeypatch) -> None:
 def test_genre_popularity_scores_are_each_users_genre_share() -> None:
     plays = sp.csr_matrix(np.array([[3, 1, 0, 0], [0, 0, 2, 2]]))
     genres = np.array([0, 1, 1, 0])
-    got = C.genre_popularity_scores(plays, genres, np.array([2, 3]))
+    got = C.genre_popularity_scores(plays, genres, np.array([2, 3]), seed=None)
     np.testing.assert_allclose(got, [[0.25, 0.75], [0.5, 0.5]])
+    jittered = C.genre_popularity_scores(plays, genres, np.array([2, 3]), seed=1)
+    np.testing.assert_allclose(jittered, got, atol=1e-6)
+    assert jittered[1, 0] != jittered[1, 1]  # the tie is broken
 
 
 # ----------------------------------------------------------------------------- exercise checks
@@ -362,11 +365,16 @@ def test_fold_in_matches_the_textbook_item_update() -> None:
 
 
 def test_nearest_neighbour_copies_the_closest_training_track() -> None:
-    features = np.array([[0.0, 0.0], [10.0, 0.0], [0.1, 0.2], [9.0, 1.0]])
+    features = np.array([[0.0], [10.0], [1.0], [8.0]])
     targets = np.array([[1.0, 0.0], [0.0, 2.0], [5.0, 5.0], [1.0, 1.0]])
     pred, nb = C.nearest_neighbour_factors(features, targets, np.array([0, 1]), np.array([2, 3]))
     assert nb.tolist() == [0, 1]
     np.testing.assert_allclose(pred, [[1.0, 0.0], [0.0, 1.0]])
+    everyone = np.arange(4)
+    _, nb = C.nearest_neighbour_factors(features, targets, everyone, everyone)
+    assert nb.tolist() == [2, 3, 0, 1]  # never itself
+    _, nb = C.nearest_neighbour_factors(features, targets, everyone, everyone, groups=[0, 1, 0, 1])
+    assert nb.tolist() == [3, 2, 3, 2]  # never its own group
 
 
 def test_cold_start_table_ranks_a_perfect_scorer_first() -> None:

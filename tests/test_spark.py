@@ -184,6 +184,7 @@ def test_cluster_estimate_arithmetic():
     assert np.isclose(one.core_hours_total, 10 * one.core_hours_per_iteration)
     assert np.isclose(one.nodes, one.core_hours_total / (2.0 * 4))
     assert np.isclose(one.shuffle_terabytes_per_iteration, 2 * 1e8 * 40 * 4 / 1e12)
+    assert np.isclose(one.memory_terabytes, (2 * 1e8 * 8 + (1e6 + 30e6) * 40 * 4) / 1e12)
     double = S.cluster_estimate(
         1e-6, n_users=2e6, plays_per_user=100, iterations=10, hours=2.0, cores_per_node=4
     )
