@@ -422,8 +422,9 @@ def query_batch(
     ref = np.empty((n_threads, heap_cap), dtype=np.int32)
     cand = np.empty((n_threads, cand_cap), dtype=np.int32)
     stamp = np.full((n_threads, n_items), -1, dtype=np.int32)
-    out_dist = np.empty((n_threads, k), dtype=np.float32)
-    out_ids = np.empty((n_threads, k), dtype=np.int32)
+    # top-k rows padded by 32 entries (128 bytes): threads never share a cache line
+    out_dist = np.empty((n_threads, k + 32), dtype=np.float32)
+    out_ids = np.empty((n_threads, k + 32), dtype=np.int32)
     for i in numba.prange(n_queries):
         t = numba.get_thread_id()
         n_cand = collect_candidates(
@@ -451,7 +452,7 @@ def query_batch(
             out_ids[t],
             out_dist[t],
         )
-        ids[i] = out_ids[t]
+        ids[i] = out_ids[t, :k]
     return ids
 
 
