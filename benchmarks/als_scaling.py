@@ -12,9 +12,10 @@ For each size the three libraries run one after another with the same number of 
 each is timed. Prints seconds per iteration, core-microseconds per played pair and each library's
 ratio to ``implicit`` (the reference) measured in the same run, and a paper estimate of a
 Spotify-sized fit (60M users x 30M tracks, 300 plays per user, 20 iterations in 4 hours on
-8-core nodes) from each library's throughput at the largest size. Saves everything, with the
-machine's description and load, to ``benchmarks/results/als_scaling.json``
-(``als_scaling_quick.json`` with ``--quick``).
+8-core nodes) from each library's throughput, both at the largest size and from the slope of
+seconds against plays over all sizes (``course_lib.spark.marginal_core_seconds_per_play``).
+Saves everything, with the machine's description and load, after each size, to
+``benchmarks/results/als_scaling.json`` (``als_scaling_quick.json`` with ``--quick``).
 
 Run:  python benchmarks/als_scaling.py [--sizes 1e6 2e6 5e6 10e6 20e6] [--threads 2]
       python benchmarks/als_scaling.py --quick      # 1M and 2M plays only, a few minutes
@@ -189,22 +190,35 @@ def main() -> None:
         if not rows:
             continue
         top = max(rows, key=lambda r: r["n_plays"])
-        est = spark_lib.cluster_estimate(top["core_us_per_play"] * 1e-6)
-        estimates.append(
-            {
-                "library": library,
-                "from_n_plays": top["n_plays"],
-                "core_hours_per_iteration": est.core_hours_per_iteration,
-                "core_hours_total": est.core_hours_total,
-                "nodes": est.nodes,
-                "shuffle_terabytes_per_iteration": est.shuffle_terabytes_per_iteration,
-            }
-        )
-        print(
-            f"estimate from {library} at {top['n_plays']:,} plays: "
-            f"{est.core_hours_per_iteration:,.0f} core-hours per iteration, "
-            f"{est.nodes:,.0f} nodes of 8 cores for 20 iterations in 4 h (Spotify: ~1,300)"
-        )
+        per_play = {"largest size": top["core_us_per_play"] * 1e-6}
+        if len({r["n_plays"] for r in rows}) > 1:
+            per_play["slope"] = spark_lib.marginal_core_seconds_per_play(
+                [r["n_plays"] for r in rows],
+                [r["seconds_per_iteration"] for r in rows],
+                cores=args.threads,
+            )
+        for basis, core_seconds in per_play.items():
+            if not core_seconds > 0:
+                print(f"{library}: no estimate from the {basis} (non-positive cost {core_seconds})")
+                continue
+            est = spark_lib.cluster_estimate(core_seconds)
+            estimates.append(
+                {
+                    "library": library,
+                    "basis": basis,
+                    "core_us_per_play": core_seconds * 1e6,
+                    "core_hours_per_iteration": est.core_hours_per_iteration,
+                    "core_hours_total": est.core_hours_total,
+                    "nodes": est.nodes,
+                    "shuffle_terabytes_per_iteration": est.shuffle_terabytes_per_iteration,
+                    "memory_terabytes": est.memory_terabytes,
+                }
+            )
+            print(
+                f"estimate from {library} ({basis}: {core_seconds * 1e6:.2f} core-us/play): "
+                f"{est.core_hours_per_iteration:,.0f} core-hours per iteration, "
+                f"{est.nodes:,.0f} nodes of 8 cores for 20 iterations in 4 h (Spotify: ~1,300)"
+            )
 
     save(out, args, machine, source, base, results, estimates)
     print(f"saved {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")

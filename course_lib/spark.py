@@ -19,8 +19,8 @@ What is here:
 * :func:`fit_als_spark`: Spark's ALS with ``implicitPrefs=True`` on a CSR matrix, returning numpy
   factors aligned with our indices, a drop-in for :func:`course_lib.als.fit_als`;
 * :func:`seconds_per_iteration`, :func:`subsample_plays`, :func:`tile_plays`,
-  :func:`cluster_estimate`, :func:`plot_scaling`: the one-machine scaling study and the paper
-  estimate of a Spotify-sized fit;
+  :func:`marginal_core_seconds_per_play`, :func:`cluster_estimate`, :func:`plot_scaling`: the
+  one-machine scaling study and the paper estimate of a Spotify-sized fit;
 * :func:`check_spark_reg_param`, :func:`check_plays_to_rows`: the chapter's exercise checks;
 * :func:`main`: a command line for ``spark-submit`` (Parquet plays in, Parquet factors out).
 
@@ -88,6 +88,7 @@ __all__ = [
     "get_spark",
     "java_version",
     "main",
+    "marginal_core_seconds_per_play",
     "plays_to_arrow",
     "plays_to_dataframe",
     "plays_to_rows",
@@ -821,6 +822,32 @@ def seconds_per_iteration(
     if library == "spark":
         return _fit_seconds_spark(csr, factors, iterations, spark)
     raise ValueError(f"library must be one of {LIBRARIES}, got {library!r}.")
+
+
+def marginal_core_seconds_per_play(
+    n_plays: Sequence[float], seconds_per_iteration: Sequence[float], cores: int
+) -> float:
+    """Core-seconds that one more played pair adds to an iteration: the slope of a line.
+
+    Fits ``seconds = a + b * n_plays`` by least squares through the measured points (NaNs
+    dropped) and returns ``b * cores``. The slope ignores costs that do not grow with the plays
+    (scheduling an iteration's tasks, solving each row), which is what an estimate for a far
+    larger catalogue needs, and it averages the noise of several sizes instead of trusting one.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two finite points or fewer than two distinct sizes.
+    """
+    x = np.asarray(n_plays, dtype=np.float64)
+    y = np.asarray(seconds_per_iteration, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError("n_plays and seconds_per_iteration must be 1-D and of equal length.")
+    keep = np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 2 or np.unique(x[keep]).size < 2:
+        raise ValueError("need timings at two or more different numbers of plays.")
+    slope = np.polyfit(x[keep], y[keep], 1)[0]
+    return float(slope) * _check_int(cores, "cores", 1)
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,19 @@ def test_cluster_estimate_arithmetic():
         S.cluster_estimate(1e-6, hours=0)
 
 
+def test_marginal_core_seconds_per_play_is_the_slope_times_cores():
+    n = np.array([1e5, 2e5, 4e5, 8e5])
+    seconds = 0.5 + 3e-6 * n  # a fixed cost plus 3 microseconds per play
+    assert S.marginal_core_seconds_per_play(n, seconds, cores=2) == pytest.approx(6e-6)
+    noisy = seconds.copy()
+    noisy[1] = np.nan  # a failed timing is dropped
+    assert S.marginal_core_seconds_per_play(n, noisy, cores=1) == pytest.approx(3e-6)
+    with pytest.raises(ValueError, match="two or more"):
+        S.marginal_core_seconds_per_play([1e5, 1e5], [1.0, 2.0], cores=1)
+    with pytest.raises(ValueError, match="cores"):
+        S.marginal_core_seconds_per_play(n, seconds, cores=0)
+
+
 def test_plot_scaling_draws_one_line_per_library():
     import matplotlib
 
