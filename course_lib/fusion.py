@@ -64,6 +64,7 @@ __all__ = [
     "load_or_train_audio_model",
     "metrics_by_bucket",
     "ordering_agreement",
+    "paired_difference",
     "plot_distance_by_bucket",
     "popularity_buckets",
     "results_table",
@@ -741,6 +742,55 @@ def cosine_distances(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
     yn = np.linalg.norm(y, axis=1)
     cos = np.sum(p * y, axis=1) / np.maximum(pn * yn, 1e-12)
     return 1.0 - cos
+
+
+def paired_difference(
+    distances_a: np.ndarray,
+    distances_b: np.ndarray,
+    *,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Compare two models on the same test tracks: mean of ``a - b`` with a bootstrap interval.
+
+    Both arrays hold one distance per test track, in the same order (:func:`cosine_distances`).
+    Because the tracks are the same, the per-track differences carry the comparison (a paired
+    design), and resampling the tracks with replacement ``n_boot`` times gives a percentile
+    interval for their mean (Efron & Tibshirani 1993, ch. 13). Negative means ``a`` is better.
+
+    Returns
+    -------
+    dict with ``mean``, ``low`` and ``high`` (the interval at ``level``), ``share_a_better`` (the
+    fraction of tracks where ``a`` is strictly closer) and ``n`` (tracks).
+    """
+    a = np.asarray(distances_a, dtype=np.float64)
+    b = np.asarray(distances_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(
+            f"distances_a {a.shape} and distances_b {b.shape} must be 1-D and of equal length, "
+            "one distance per test track in the same order"
+        )
+    if a.size < 2:
+        raise ValueError("need at least two paired distances")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("distances contain NaN or infinity; compute them on valid predictions")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise ValueError(f"n_boot must be an integer of at least 100, got {n_boot!r}")
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, size=(n_boot, diff.size))].mean(axis=1)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return {
+        "mean": float(diff.mean()),
+        "low": float(low),
+        "high": float(high),
+        "share_a_better": float(np.mean(diff < 0)),
+        "n": int(diff.size),
+    }
 
 
 def distance_by_group(

@@ -414,3 +414,22 @@ def test_check_tail_tags_answer():
     for letter in ("A", "C", "D", "E", ""):
         assert cf.check_tail_tags_answer(lambda letter=letter: letter).status == "wrong"
     assert cf.check_tail_tags_answer(_stub).status == "not implemented"
+
+
+def test_paired_difference_finds_a_consistent_improvement_and_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.2, 0.6, size=400)
+    a = b - 0.05 + rng.normal(0, 0.01, size=400)  # a is better on (almost) every track
+    out = fu.paired_difference(a, b, seed=1)
+    assert out["mean"] == pytest.approx(np.mean(a - b))
+    assert out["low"] < out["mean"] < out["high"] < 0
+    assert out["share_a_better"] > 0.99 and out["n"] == 400
+    assert fu.paired_difference(a, b, seed=1) == out  # seeded: the same interval again
+    same = fu.paired_difference(b, b)
+    assert same["mean"] == 0 and same["low"] == 0 and same["high"] == 0
+    noise = fu.paired_difference(b + rng.normal(0, 0.05, 400), b, seed=2)
+    assert noise["low"] < 0 < noise["high"]  # no real difference: the interval covers 0
+    with pytest.raises(ValueError, match="equal length"):
+        fu.paired_difference(a, b[:-1])
+    with pytest.raises(ValueError, match="NaN"):
+        fu.paired_difference(np.r_[a[:-1], np.nan], b)
