@@ -69,7 +69,13 @@ def _angular_distance(pp: float, qq: float, pq: float) -> float:
 
 @numba.njit(nogil=True, fastmath=True, cache=True)
 def two_means(
-    data: np.ndarray, perm: np.ndarray, lo: int, hi: int, cosine: bool, state: np.ndarray
+    data: np.ndarray,
+    perm: np.ndarray,
+    lo: int,
+    hi: int,
+    cosine: bool,
+    state: np.ndarray,
+    inner_product: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """annoy's two-centroid heuristic on the rows ``data[perm[lo:hi]]`` (needs ``hi - lo >= 2``).
 
@@ -77,6 +83,13 @@ def two_means(
     they are closer to (distance weighted by the centroid's count, which keeps the halves balanced).
     With ``cosine`` the points are unit-normalised before they are averaged. float32 throughout,
     like annoy's ``T = float``.
+
+    With ``inner_product`` (the ``"dot"`` metric: rows are :func:`course_lib.ann.mips_transform`-ed,
+    the extra coordinate last) the rule is annoy 1.17's ``DotProduct``: a point joins the centroid
+    with the larger inner product over the original coordinates (count-weighted), and only those
+    coordinates, normalised by their own length, are averaged in. Points are grouped by what a
+    query will rank them by, which keeps the trees of a MIPS index far more useful than angles on
+    the transformed vectors, where most items crowd around one pole.
     """
     dim = data.shape[1]
     count = hi - lo
@@ -102,6 +115,28 @@ def two_means(
         xx = _dot(x, x)
         px = _dot(p, x)
         qx = _dot(q, x)
+        if inner_product:
+            e = dim - 1  # the MIPS coordinate takes no part in the assignment or the means
+            di = -ic * (px - p[e] * x[e])
+            dj = -jc * (qx - q[e] * x[e])
+            norm = np.float32(math.sqrt(max(xx - x[e] * x[e], 0.0)))
+            if not norm > 0:
+                continue
+            if di < dj:
+                a = np.float32(ic / (ic + 1))
+                b = np.float32(1.0 / norm / (ic + 1))
+                for z in range(e):
+                    p[z] = p[z] * a + x[z] * b
+                pp = _dot(p, p)
+                ic += 1
+            elif dj < di:
+                a = np.float32(jc / (jc + 1))
+                b = np.float32(1.0 / norm / (jc + 1))
+                for z in range(e):
+                    q[z] = q[z] * a + x[z] * b
+                qq = _dot(q, q)
+                jc += 1
+            continue
         if cosine:
             di = ic * _angular_distance(pp, xx, px)
             dj = jc * _angular_distance(qq, xx, qx)
@@ -143,7 +178,9 @@ def split_from_centroids(p: np.ndarray, q: np.ndarray, cosine: bool) -> tuple[np
 
 
 @numba.njit(nogil=True, cache=True)
-def build_tree(data: np.ndarray, leaf_size: int, cosine: bool, seed: np.uint64):
+def build_tree(
+    data: np.ndarray, leaf_size: int, cosine: bool, seed: np.uint64, inner_product: bool
+):
     """Grow one random-hyperplane tree over all rows of ``data``.
 
     Returns ``normals (m, d) float32, offsets (m,) float32, children (m, 2) int32, leaf_start (l,)
@@ -211,7 +248,7 @@ def build_tree(data: np.ndarray, leaf_size: int, cosine: bool, seed: np.uint64):
             node = n_internal
             n_internal += 1
             for _attempt in range(SPLIT_ATTEMPTS):
-                p, q = two_means(data, perm, lo, hi, cosine, state)
+                p, q = two_means(data, perm, lo, hi, cosine, state, inner_product)
                 normal, offset = split_from_centroids(p, q, cosine)
                 normals[node] = normal.astype(np.float32)
                 offsets[node] = np.float32(offset)

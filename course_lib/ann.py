@@ -263,19 +263,24 @@ def two_means(
 
     Start from two distinct random points; then 200 random points in turn move the nearer centroid
     towards themselves (a running mean). Distances are weighted by each centroid's count, which
-    keeps the two halves balanced. Angular: points are unit-normalised before averaging.
+    keeps the two halves balanced. Angular: points are unit-normalised before averaging. Dot:
+    the points are first :func:`mips_transform`-ed, as the forest does, and grouped by inner
+    product over their original coordinates (annoy's ``DotProduct``).
 
     Returns
     -------
-    (p, q) : two float64 arrays of shape (dim,)
+    (p, q) : two arrays of shape (dim,), or (dim + 1,) for ``"dot"``
     """
     _check_metric(metric)
     pts = _as_matrix(points, "points")
     if pts.shape[0] < 2:
         raise ValueError("two_means needs at least 2 points")
     state = np.array([np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]], np.uint64)
+    if metric == "dot":
+        pts = mips_transform(pts)[0]
     perm = np.arange(pts.shape[0], dtype=np.int32)
-    return _ann_numba.two_means(pts, perm, 0, pts.shape[0], metric != "euclidean", state)
+    cosine = metric != "euclidean"
+    return _ann_numba.two_means(pts, perm, 0, pts.shape[0], cosine, state, metric == "dot")
 
 
 # ----------------------------------------------------------------------------- MIPS
@@ -415,7 +420,9 @@ class RandomHyperplaneForest:
         seeds = np.random.SeedSequence(self.seed).generate_state(self.n_trees, np.uint64)
 
         def build(t: int):
-            return _ann_numba.build_tree(build_data, self.leaf_size_, cosine, seeds[t])
+            return _ann_numba.build_tree(
+                build_data, self.leaf_size_, cosine, seeds[t], self.metric == "dot"
+            )
 
         workers = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
         if workers == 1 or self.n_trees == 1:

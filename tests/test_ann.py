@@ -325,6 +325,19 @@ def test_two_means_is_seeded_and_separates_two_clusters():
     assert sorted([p[0], q[0]]) == pytest.approx([-5, 5], abs=0.3)
 
 
+def test_two_means_for_dot_groups_by_inner_product_not_by_the_pole():
+    # Items along +x and along -x, most of them short. After the MIPS transform the short ones
+    # crowd around the pole (0, 0, M); grouping by inner product still sees the two directions.
+    rng = np.random.default_rng(3)
+    lengths = np.r_[rng.uniform(0.05, 0.3, 90), rng.uniform(2.0, 3.0, 10)]
+    right = np.c_[lengths, rng.normal(0, 0.02, 100)]
+    points = np.vstack([right, -right])
+    for seed in range(5):
+        p, q = ann.two_means(points, "dot", seed=seed)
+        assert p.shape == q.shape == (3,)  # centroids live in the transformed space
+        assert p[0] * q[0] < 0, f"seed {seed}: the centroids should point to opposite sides"
+
+
 # ------------------------------------------------------------------------------- MIPS
 def test_mips_transform_makes_dot_products_angles():
     rng = np.random.default_rng(1)
