@@ -115,29 +115,13 @@ def two_means(
         xx = _dot(x, x)
         px = _dot(p, x)
         qx = _dot(q, x)
+        n_mean = dim  # coordinates that take part in the running means
         if inner_product:
-            e = dim - 1  # the MIPS coordinate takes no part in the assignment or the means
-            di = -ic * (px - p[e] * x[e])
-            dj = -jc * (qx - q[e] * x[e])
-            norm = np.float32(math.sqrt(max(xx - x[e] * x[e], 0.0)))
-            if not norm > 0:
-                continue
-            if di < dj:
-                a = np.float32(ic / (ic + 1))
-                b = np.float32(1.0 / norm / (ic + 1))
-                for z in range(e):
-                    p[z] = p[z] * a + x[z] * b
-                pp = _dot(p, p)
-                ic += 1
-            elif dj < di:
-                a = np.float32(jc / (jc + 1))
-                b = np.float32(1.0 / norm / (jc + 1))
-                for z in range(e):
-                    q[z] = q[z] * a + x[z] * b
-                qq = _dot(q, q)
-                jc += 1
-            continue
-        if cosine:
+            n_mean = dim - 1  # the MIPS coordinate takes no part in the assignment or the means
+            di = -ic * (px - p[n_mean] * x[n_mean])
+            dj = -jc * (qx - q[n_mean] * x[n_mean])
+            norm = np.float32(math.sqrt(max(xx - x[n_mean] * x[n_mean], 0.0)))
+        elif cosine:
             di = ic * _angular_distance(pp, xx, px)
             dj = jc * _angular_distance(qq, xx, qx)
             norm = np.float32(math.sqrt(xx))
@@ -150,14 +134,14 @@ def two_means(
         if di < dj:
             a = np.float32(ic / (ic + 1))
             b = np.float32(1.0 / norm / (ic + 1))
-            for z in range(dim):
+            for z in range(n_mean):
                 p[z] = p[z] * a + x[z] * b
             pp = _dot(p, p)
             ic += 1
         elif dj < di:
             a = np.float32(jc / (jc + 1))
             b = np.float32(1.0 / norm / (jc + 1))
-            for z in range(dim):
+            for z in range(n_mean):
                 q[z] = q[z] * a + x[z] * b
             qq = _dot(q, q)
             jc += 1
