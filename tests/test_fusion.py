@@ -433,3 +433,25 @@ def test_paired_difference_finds_a_consistent_improvement_and_rejects_bad_input(
         fu.paired_difference(a, b[:-1])
     with pytest.raises(ValueError, match="NaN"):
         fu.paired_difference(np.r_[a[:-1], np.nan], b)
+
+
+def test_fusion_gain_by_split_repeats_the_comparison_per_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    from course_lib.music_world import make_music_world
+
+    world = make_music_world("tiny", seed=0)
+    als = {"factors": 4, "alpha": 10.0, "regularization": 1.0, "iterations": 3}
+    settings = dict(als_settings=als, n_frames=110, audio_epochs=1, max_epochs=2, patience=1)
+    table = fu.fusion_gain_by_split(world, [3, 4], **settings)
+    assert list(table.index) == [3, 4]
+    expected = ["audio (full tracks)", "attributes", "audio + attributes", "best single", "gain"]
+    assert list(table.columns[:5]) == expected
+    d = table[expected[:3]].to_numpy(float)
+    assert np.all((d >= 0) & (d <= 2)), "cosine distances lie in [0, 2]"
+    np.testing.assert_allclose(table["best single"], d[:, :2].min(axis=1))
+    np.testing.assert_allclose(table["gain"], table["best single"] - table["audio + attributes"])
+    assert (table["test tracks"] > 0).all()
+    again = fu.fusion_gain_by_split(world, [3], **settings)  # cached convnet, seeded networks
+    np.testing.assert_allclose(again.loc[3, "attributes"], table.loc[3, "attributes"], atol=1e-4)
+    with pytest.raises(ValueError, match="seeds is empty"):
+        fu.fusion_gain_by_split(world, [], **settings)
