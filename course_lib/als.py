@@ -56,6 +56,7 @@ __all__ = [
     "als_loss",
     "fit_als",
     "initial_factors",
+    "solve_rows",
     "user_update",
 ]
 
@@ -277,6 +278,42 @@ def user_update(
     p_u[items] = 1.0
     A = Y.T @ (c_u[:, None] * Y) + regularization * np.eye(Y.shape[1])
     return np.linalg.solve(A, Y.T @ (c_u * p_u))
+
+
+def solve_rows(
+    plays: sp.spmatrix,
+    fixed_factors: np.ndarray,
+    alpha: float = 40.0,
+    regularization: float = 0.1,
+    *,
+    confidence_kind: str = "linear",
+    eps: float = 1.0,
+) -> np.ndarray:
+    """Exact factors of every row of ``plays`` with the other side held fixed: one half-step.
+
+    The update of eq. 4 (Hu, Koren & Volinsky 2008) for all rows at once, as :func:`fit_als`'s
+    ``"cholesky"`` solver does it: ``A = YᵀY + λI + Σᵢ (cᵤᵢ − 1) yᵢyᵢᵀ`` over the row's plays
+    only, solved exactly. This folds new users into a trained model (``plays``: their rows,
+    ``fixed_factors``: the item factors) or new items (``plays``: their columns transposed,
+    ``fixed_factors``: the user factors) without refitting. A row without plays gets zeros.
+
+    Returns
+    -------
+    np.ndarray float64 (n_rows, f)
+    """
+    conf = _prepare_confidence(plays, alpha, confidence_kind, eps, np.float64)
+    fixed = np.ascontiguousarray(fixed_factors, dtype=np.float64)
+    if fixed.ndim != 2 or fixed.shape[0] != conf.shape[1]:
+        raise ValueError(
+            f"fixed_factors must be ({conf.shape[1]}, f), one row per column of plays; "
+            f"got shape {fixed.shape}"
+        )
+    rows = np.zeros((conf.shape[0], fixed.shape[1]), dtype=np.float64)
+    blocks = _als_numba.work_blocks(conf.indptr, fixed.shape[1], 4 * numba.get_num_threads())
+    _half_step(
+        "cholesky", conf, rows, fixed, _check_float(regularization, "regularization"), 0, blocks
+    )
+    return rows
 
 
 def fit_als(

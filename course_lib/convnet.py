@@ -760,8 +760,7 @@ def fold_in_item_factors(
     confidence ``C_i = 1 + alpha * plays[:, i]``, ``y_i = (X^T C_i X + lambda I)^-1 X^T C_i p_i``.
     For cold-start tracks, given the plays they *will* get, this is the best factor vector in the
     space of the users we already have: the "oracle" target a factor predictor tries to reach.
-    Computed as :func:`course_lib.als.user_update` with the roles swapped, using the identity
-    ``X^T C_i X = X^T X + X^T (C_i - I) X`` so that each item costs only its own listeners.
+    Computed by :func:`course_lib.als.solve_rows` on the tracks' columns.
 
     Parameters
     ----------
@@ -777,17 +776,10 @@ def fold_in_item_factors(
     """
     import scipy.sparse as sp
 
-    x = np.asarray(user_factors, dtype=np.float64)
-    gram = x.T @ x + regularization * np.eye(x.shape[1])
-    csc = sp.csc_matrix(plays)
-    out = np.empty((len(items), x.shape[1]), dtype=np.float32)
-    for row, item in enumerate(np.asarray(items)):
-        lo, hi = csc.indptr[int(item)], csc.indptr[int(item) + 1]
-        users, counts = csc.indices[lo:hi], csc.data[lo:hi].astype(np.float64)
-        xu = x[users]
-        a = gram + xu.T @ ((alpha * counts)[:, None] * xu)
-        out[row] = np.linalg.solve(a, xu.T @ (1.0 + alpha * counts))
-    return out
+    from course_lib.als import solve_rows
+
+    columns = sp.csc_matrix(plays)[:, np.asarray(items)].T
+    return solve_rows(columns, user_factors, alpha, regularization).astype(np.float32)
 
 
 def nearest_neighbour_factors(

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from course_lib.als import als_loss, fit_als, user_update
+from course_lib.als import als_loss, fit_als, solve_rows, user_update
 from course_lib.evaluation import confidence
 
 ALPHA, REG = 5.0, 0.3
@@ -253,3 +253,23 @@ def test_check_naive_cost(capsys):
         lambda n_items, f: 40 * f**2, measure=False
     ).passed  # the Cholesky-trick cost
     assert "should double" in _said(capsys)
+
+
+def test_solve_rows_is_the_exact_update_of_every_row():
+    rng = np.random.default_rng(11)
+    item_factors = rng.normal(size=(12, 3))
+    plays = sp.random(5, 12, density=0.3, random_state=11, format="csr") * 4
+    plays.data = np.ceil(plays.data)
+    plays = plays.tolil()
+    plays[2] = 0  # a user without plays
+    plays = plays.tocsr()
+    plays.eliminate_zeros()
+    got = solve_rows(plays, item_factors, alpha=2.0, regularization=0.3)
+    for u in range(5):
+        row = plays[u]
+        want = (
+            user_update(item_factors, row.indices, row.data, 2.0, 0.3) if row.nnz else np.zeros(3)
+        )
+        np.testing.assert_allclose(got[u], want, rtol=1e-8, atol=1e-10)
+    with pytest.raises(ValueError, match="one row per column"):
+        solve_rows(plays, item_factors[:5])
