@@ -146,7 +146,7 @@ def main() -> None:
         compare(*args.compare)
         return
 
-    import course_lib  # noqa: F401  (quiet start-up)
+    import course_lib  # noqa: F401, I001  (first: quiets start-up before keras)
     import keras
 
     device, gpu = describe_backend_device()

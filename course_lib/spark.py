@@ -728,11 +728,9 @@ def _fit_seconds_course_lib(
 def _fit_seconds_implicit(
     plays: sp.csr_matrix, factors: int, iterations: int, threads: int
 ) -> float:
+    # implicit imports tqdm.auto, whose "IProgress not found" warning course_lib._quiet filters
+    from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
-
-    with warnings.catch_warnings():  # implicit imports tqdm.auto, which warns without ipywidgets
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        from implicit.cpu.als import AlternatingLeastSquares
 
     from course_lib.evaluation import confidence
 
