@@ -4,7 +4,13 @@
 #   make test    set up .venv if missing, install, run the unit tests and every notebook under nbval
 #   make lab     open JupyterLab on chapters/ (the .md files open as notebooks, via jupytext)
 #
+#   make run CHAPTER=02_als PARAMS="dataset=lastfm_hetrec2011 data_path=~/data/hetrec2011-lastfm-2k"
+#                one chapter with other parameters (papermill), into _build/runs/
+#   make handout student handouts: every chapter as a notebook, no solutions (_build/handout)
+#   make grade SUBMISSIONS=folder   run and grade students' handout notebooks (_build/grades)
+#
 # Other targets: install, unit, nbval, book-build, linkcheck, lint, constraints, clean.
+# "make book SOLUTIONS=no" builds the book without its Solutions part (_build/student/_build/html).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -36,10 +42,11 @@ JUPYTER_CACHE := _build/.jupyter_cache
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 
-.PHONY: help install unit notebooks nbval test book-build book linkcheck lab lint constraints clean
+.PHONY: help install unit notebooks nbval test book-build book linkcheck lab lint constraints \
+  clean handout grade run
 
 help:
-	@sed -n '3,7p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------
 $(PY):
@@ -69,8 +76,9 @@ notebooks:
 	@rm -rf $(NB_DIR)
 	@$(PY) $(ROOT)/tools/convert_notebooks.py $(NB_DIR) $(NB_SOURCES)
 
-# jupyter-cache keys a notebook on its code only: drop the cache whenever course_lib changes.
-CACHE_DEPS ?= $(wildcard $(ROOT)/course_lib/*.py) $(wildcard book.yml)
+# jupyter-cache keys a notebook on its code only: drop the cache whenever course_lib (any file of
+# any package) or book.yml changes.
+CACHE_DEPS ?= $(shell find $(ROOT)/course_lib -name "*.py") $(wildcard book.yml)
 _build/.course_lib.stamp: $(CACHE_DEPS)
 	rm -rf $(JUPYTER_CACHE)
 	@mkdir -p _build && touch $@
@@ -88,16 +96,56 @@ test: install
 	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile nbval
 
 # --- the book ------------------------------------------------------------------------------------
+# SOLUTIONS=no: the book without its "Solutions" part, for a term in progress, built from a copy
+# of the sources in STUDENT_BOOK that reuses the full book's execution cache.
+SOLUTIONS    ?= yes
+STUDENT_BOOK ?= _build/student
 book-build: _build/.course_lib.stamp
+ifeq ($(SOLUTIONS),no)
+	$(PY) $(ROOT)/tools/student_book.py $(STUDENT_BOOK) --cache $(JUPYTER_CACHE)
+	$(BIN)/jupyter-book build $(STUDENT_BOOK) --config $(STUDENT_BOOK)/book.yml \
+	  --toc $(STUDENT_BOOK)/_toc.yml $(BOOK_FLAGS)
+else
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --config $(BOOK_ROOT)/book.yml \
 	  --toc $(BOOK_ROOT)/_toc.yml $(BOOK_FLAGS)
+endif
 
 book: install
 	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile book-build
-	@echo "The book is in _build/html/index.html"
+	@if [ "$(SOLUTIONS)" = no ]; then echo "The book is in $(STUDENT_BOOK)/_build/html/index.html"; \
+	else echo "The book is in _build/html/index.html"; fi
 
+HTML ?= _build/html
 linkcheck:
-	$(PY) $(ROOT)/tools/check_links.py _build/html
+	$(PY) $(ROOT)/tools/check_links.py $(HTML)
+
+# --- teaching with the course ---------------------------------------------------------------------
+# Student handouts, and grading of the handouts students hand back (one folder per student).
+HANDOUT ?= _build/handout
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 900
+handout: install
+	$(PY) $(ROOT)/tools/handout.py $(HANDOUT) $(sort $(wildcard chapters/*.md))
+
+grade: handout
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder" >&2; exit 2; }
+	$(PY) $(ROOT)/tools/grade.py $(SUBMISSIONS) --handout $(HANDOUT)/notebooks \
+	  --out _build/grades --timeout $(GRADE_TIMEOUT)
+
+# --- one chapter, other parameters ----------------------------------------------------------------
+# The values of the chapter's "parameters" cell, overridden (tools/run_chapter.py: papermill, a
+# progress bar, what the cells print; the executed notebook goes to RUN_DIR/<chapter>.ipynb; the
+# exit status is non-zero when a cell fails). E.g. the real Last.fm plays (datasets/*.md):
+#   make run CHAPTER=02_als PARAMS="dataset=lastfm_hetrec2011 data_path=~/data/hetrec2011-lastfm-2k"
+#   make run CHAPTER=03 PARAMS="audio_path=~/Music/clips"
+CHAPTER ?=
+PARAMS  ?=
+RUN_DIR ?= _build/runs
+run: install
+	@test -n "$(CHAPTER)" || { echo 'usage: make run CHAPTER=02_als PARAMS="name=value ..."' >&2; \
+	  exit 2; }
+	@$(PY) $(ROOT)/tools/run_chapter.py $(CHAPTER) $(PARAMS) --out $(RUN_DIR) \
+	  --timeout $(CELL_TIMEOUT)
 
 # --- working on the course -----------------------------------------------------------------------
 # The chapters' .md files open as notebooks: tools/jupyterlab_overrides.json makes "Jupytext

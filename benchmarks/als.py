@@ -69,7 +69,8 @@ def machine_info() -> dict:
 def load_plays(size: str, seed: int) -> tuple[sp.csr_matrix, str]:
     """The music world's plays (cached as .npz, keyed by generator version), or a stand-in."""
     try:
-        from course_lib.music_world import GENERATOR_VERSION, cache_dir, make_music_world
+        from course_lib.cache import cache_dir
+        from course_lib.music_world import GENERATOR_VERSION, make_music_world
     except ImportError:
         return synthetic_plays(seed), "synthetic (course_lib.music_world not available)"
     path = cache_dir() / f"als_benchmark_{size}_seed{seed}_v{GENERATOR_VERSION}.npz"

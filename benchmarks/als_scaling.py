@@ -47,7 +47,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def load_large_plays(seed: int) -> tuple[sp.csr_matrix, str]:
     """The "large" music world's plays, cached as .npz (the file benchmarks/als.py also uses)."""
-    from course_lib.music_world import GENERATOR_VERSION, cache_dir, make_music_world
+    from course_lib.cache import cache_dir
+    from course_lib.music_world import GENERATOR_VERSION, make_music_world
 
     source = f'make_music_world("large", seed={seed}).plays'
     path = cache_dir() / f"als_benchmark_large_seed{seed}_v{GENERATOR_VERSION}.npz"

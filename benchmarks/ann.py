@@ -51,7 +51,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # --------------------------------------------------------------------------------- data
 def als_item_factors(size: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """(item factors, user factors, source) of the music world ``size``, cached on disk."""
-    from course_lib.music_world import cache_dir
+    from course_lib.cache import cache_dir
 
     path = cache_dir() / f"ann_benchmark_als_{size}_seed{seed}.npz"
     if path.exists():

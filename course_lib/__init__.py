@@ -1,7 +1,10 @@
 """course_lib: the tested helpers of "Deep Music Recommendation, the course".
 
-One module per topic; each module's docstring names the chapter that teaches it. Import the
-module you need explicitly, so that it is always clear where a helper comes from::
+One package per topic (``als``, ``audio``, ``convnet`` ...), each file in it one job, each
+docstring naming the chapter that teaches it; a few shared modules (``checking``, the exercise-check
+framework; ``checks``, the one facade the chapters call; ``validation``; ``cache``; ``plotting``;
+``vectors``). Import what you need explicitly, so that it is always clear where a helper comes
+from::
 
     from course_lib import als, checks
     from course_lib.music_world import make_music_world
@@ -28,13 +31,9 @@ __all__ = [
     "ann",
     "audio",
     "bandits",
+    "cache",
+    "checking",
     "checks",
-    "checks_als",
-    "checks_ann",
-    "checks_audio",
-    "checks_counterfactual",
-    "checks_fusion",
-    "checks_inspection",
     "convnet",
     "counterfactual",
     "datasets",
@@ -45,6 +44,8 @@ __all__ = [
     "music_world",
     "plotting",
     "spark",
+    "validation",
+    "vectors",
 ]
 
 

@@ -1,557 +1,73 @@
-"""Exercise checks: compare a student's function with the reference, in plain words.
+"""The exercise checks of every chapter, in one place: ``from course_lib import checks``.
 
-The mechanism is introduced in chapter 00 (welcome) and used by every chapter's exercises. An
-exercise cell defines a stub that ends in ``raise NotImplementedError``; the next cell calls a
-check such as :func:`check_play_share`. The check runs the student's function and the tested
-reference from ``course_lib`` on a few small cases and prints one verdict:
+This module is a facade. The framework (:class:`Case`, :class:`CheckResult`, :func:`run_check`,
+:func:`compare_values`) lives in :mod:`course_lib.checking`; each topic's checks live beside the
+topic, in ``course_lib/<topic>/checks.py``, and chapters reach all of them through this module::
 
-* ``Correct``: every case matches;
-* ``Not quite``: what differs, case by case, and a hint;
-* ``Not implemented yet``: the function still raises ``NotImplementedError``. This is *not* an
-  error, so a chapter with unsolved exercises still runs from top to bottom.
+    from course_lib import checks
+    checks.check_user_update(my_user_update)      # chapter 02, from course_lib.als.checks
 
-Building blocks for the chapters' own checks (add them to your topic's module or at the end of
-this file, and re-export): :class:`Case`, :class:`CheckResult`, :func:`run_check` (student vs
-reference, or student vs a property) and :func:`compare_values` (the default comparison: arrays,
-sparse matrices, data frames, numbers, sequences and mappings, with a message that names the
-first difference).
+A check is loaded on first use (the table :data:`LOCATIONS` says from where), so importing this
+module is cheap: chapter 01 does not load TensorFlow because chapter 04 has a check about a Keras
+layer. Nothing here imports back into a topic's checks, so there is no import circle.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import textwrap
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import importlib
+from typing import Any
 
-import numpy as np
+from course_lib.checking import Case, CheckResult, compare_values, run_check
 
-__all__ = [
-    "Case",
-    "CheckResult",
-    "check_play_share",
-    "compare_values",
-    "play_share",
-    "run_check",
-]
-
-Status = Literal["correct", "wrong", "not implemented"]
-Comparison = Callable[[Any, Any], "str | None"]
-Property = Callable[["Case", Any], "str | None"]
-
-_HEADLINES = {
-    "correct": "Correct",
-    "wrong": "Not quite",
-    "not implemented": "Not implemented yet",
+#: Where each topic's public check lives: name -> module (its ``__all__`` lists the same names).
+LOCATIONS: dict[str, str] = {
+    # chapter 00 (welcome) and chapter 01 (implicit feedback)
+    "play_share": "course_lib.evaluation.checks",
+    "check_play_share": "course_lib.evaluation.checks",
+    "check_head_share": "course_lib.evaluation.checks",
+    "check_ndcg_at_k": "course_lib.evaluation.checks",
+    "check_confidence_matrix": "course_lib.evaluation.checks",
+    # chapter 02 (ALS by hand)
+    "check_user_update": "course_lib.als.checks",
+    "check_naive_cost": "course_lib.als.checks",
+    # chapter 02b (ALS at scale)
+    "check_spark_reg_param": "course_lib.spark.checks",
+    "check_plays_to_rows": "course_lib.spark.checks",
+    # chapter 03 (audio features)
+    "check_mel_by_hand": "course_lib.audio.checks",
+    # chapter 04 (convnet cold start)
+    "TIME_ONLY_CHOICES": "course_lib.convnet.checks",
+    "check_time_only": "course_lib.convnet.checks",
+    "check_global_temporal_pooling": "course_lib.convnet.checks",
+    "check_cosine_distance_loss": "course_lib.convnet.checks",
+    # chapter 05 (what the network learned)
+    "check_top_steps_playlist": "course_lib.inspection.checks",
+    "check_most_selective_filter": "course_lib.inspection.checks",
+    # chapter 06 (approximate nearest neighbours)
+    "check_split_rule": "course_lib.ann.checks",
+    "check_priority_search": "course_lib.ann.checks",
+    "check_leaf_size_sweep": "course_lib.ann.checks",
+    # chapter 07 (fusion)
+    "TAIL_TAGS_CHOICES": "course_lib.fusion.checks",
+    "check_blend_weights": "course_lib.fusion.checks",
+    "check_untagged_share": "course_lib.fusion.checks",
+    "check_tail_tags_answer": "course_lib.fusion.checks",
+    # chapter 08 (beyond accuracy)
+    "enumerate_ips": "course_lib.counterfactual.checks",
+    "check_snips": "course_lib.counterfactual.checks",
+    "check_ips_enumeration": "course_lib.counterfactual.checks",
 }
 
-
-@dataclass(frozen=True)
-class Case:
-    """One input on which a student's function is tried.
-
-    Parameters
-    ----------
-    args, kwargs
-        Positional and keyword arguments passed to the function (deep-copied for each call, so a
-        function that modifies its input cannot spoil the next call).
-    label
-        A few words that describe the case in a verdict, e.g. ``"a user with no plays"``.
-    """
-
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    label: str = ""
+__all__ = ["Case", "CheckResult", "LOCATIONS", "compare_values", "run_check", *LOCATIONS]
 
 
-@dataclass
-class CheckResult:
-    """The outcome of one check; printed as a plain-words verdict.
-
-    Attributes
-    ----------
-    name
-        What was checked (usually the exercise's function name).
-    status
-        ``"correct"``, ``"wrong"`` or ``"not implemented"``.
-    n_cases, n_failed
-        How many cases were tried and how many did not match.
-    problems
-        One sentence per failing case.
-    hint
-        Shown under a ``"wrong"`` verdict.
-    """
-
-    name: str
-    status: Status
-    n_cases: int = 0
-    n_failed: int = 0
-    problems: list[str] = field(default_factory=list)
-    hint: str | None = None
-    _shown: bool = field(default=False, repr=False, compare=False)
-
-    @property
-    def passed(self) -> bool:
-        """True when every case matched."""
-        return self.status == "correct"
-
-    @property
-    def implemented(self) -> bool:
-        """False while the function still raises ``NotImplementedError``."""
-        return self.status != "not implemented"
-
-    def verdict(self) -> str:
-        """The verdict as printed in the notebook (wrapped to 88 columns)."""
-        head = f"{_HEADLINES[self.status]}: {self.name}"
-        if self.status == "correct":
-            return _wrap(f"{head} gives the expected answer on all {self.n_cases} test cases.")
-        if self.status == "not implemented":
-            return _wrap(
-                f"{head} still raises NotImplementedError. Replace that line with your code, "
-                "run the cell that defines the function again, then run this check."
-            )
-        lines = [_wrap(f"{head} is wrong on {self.n_failed} of {self.n_cases} test cases.")]
-        lines += [_wrap(problem, first="  - ", rest="    ") for problem in self.problems]
-        if self.hint:
-            lines.append(_wrap(f"Hint: {self.hint}", first="  ", rest="  "))
-        return "\n".join(lines)
-
-    def show(self) -> None:
-        """Print the verdict (once; displaying the result again in IPython adds nothing)."""
-        print(self.verdict())
-        self._shown = True
-
-    def __str__(self) -> str:
-        return self.verdict()
-
-    def _ipython_display_(self) -> None:
-        # ``run_check`` has already printed the verdict; a check called as the last line of a cell
-        # would otherwise print it a second time.
-        if not self._shown:
-            self.show()
+def __getattr__(name: str) -> Any:
+    if name in LOCATIONS:
+        value = getattr(importlib.import_module(LOCATIONS[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _wrap(text: str, first: str = "", rest: str = "  ") -> str:
-    return textwrap.fill(
-        text, width=88, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
-    )
-
-
-def _call(fn: Callable[..., Any], case: Case) -> Any:
-    """Call ``fn`` on a deep copy of the case; numpy's RuntimeWarnings (0 / 0, overflow) are
-    silenced because the verdict describes their consequence (NaN, inf) in words."""
-    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs))
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(*args, **kwargs)
-
-
-def _kind(value: Any) -> str:
-    return type(value).__name__
-
-
-def _is_sparse(value: Any) -> bool:
-    try:
-        import scipy.sparse as sp
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        return False
-    return bool(sp.issparse(value))
-
-
-def _compare_arrays(expected: np.ndarray, got: Any, rtol: float, atol: float) -> str | None:
-    if _is_sparse(got):
-        got = got.toarray()
-    try:
-        got_array = np.asarray(got)
-    except Exception:  # noqa: BLE001 - any failure means "not array-like"
-        return f"expected an array, got a {_kind(got)}"
-    if got_array.shape != expected.shape:
-        return f"the result has shape {got_array.shape}, but it should have shape {expected.shape}"
-    if expected.dtype.kind in "biufc" and got_array.dtype.kind not in "biufc":
-        return f"the result holds {got_array.dtype} values; numbers were expected"
-    if expected.dtype.kind not in "biufc":
-        mismatch = expected != got_array
-        if not np.any(mismatch):
-            return None
-        index = tuple(int(i) for i in np.argwhere(mismatch)[0])
-        return f"entry {index} is {got_array[index]!r}, but it should be {expected[index]!r}"
-    got_f = got_array.astype(np.complex128 if got_array.dtype.kind == "c" else np.float64)
-    exp_f = expected.astype(np.complex128 if expected.dtype.kind == "c" else np.float64)
-    nan_got, nan_exp = np.isnan(got_f), np.isnan(exp_f)
-    if np.any(nan_got & ~nan_exp):
-        index = tuple(int(i) for i in np.argwhere(nan_got & ~nan_exp)[0])
-        return (
-            f"the result contains NaN (first at index {index}, where {exp_f[index]:.6g} was "
-            "expected); look for a division by zero"
-        )
-    close = np.isclose(got_f, exp_f, rtol=rtol, atol=atol, equal_nan=True)
-    if np.all(close):
-        return None
-    wrong = np.argwhere(~close)
-    diff = np.where(close, 0.0, np.abs(got_f - exp_f))
-    worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), diff.shape))
-    return (
-        f"{len(wrong)} of {exp_f.size} entries differ; the largest difference is at index "
-        f"{worst}: expected {exp_f[worst]:.6g}, got {got_f[worst]:.6g}"
-    )
-
-
-def compare_values(
-    expected: Any, got: Any, *, rtol: float = 1e-6, atol: float = 1e-8
-) -> str | None:
-    """Compare a result with the expected value.
-
-    Numbers and arrays are compared with a relative tolerance ``rtol`` and an absolute tolerance
-    ``atol`` (as :func:`numpy.isclose`); sparse matrices as dense arrays; pandas objects with
-    :func:`pandas.testing.assert_frame_equal` / ``assert_series_equal`` (dtypes not compared);
-    sequences and mappings element by element; anything else with ``==``.
-
-    Returns
-    -------
-    str or None
-        ``None`` when the values match, otherwise one sentence saying what differs.
-    """
-    if got is None and expected is not None:
-        return "your function returned None; did you forget the `return` statement?"
-    if _is_sparse(expected):
-        expected = expected.toarray()
-    if isinstance(expected, np.ndarray):
-        return _compare_arrays(expected, got, rtol, atol)
-    pandas_kind = type(expected).__module__.split(".")[0] == "pandas"
-    if pandas_kind and _kind(expected) in ("DataFrame", "Series"):
-        import pandas as pd
-
-        if _kind(got) != _kind(expected):
-            return f"expected a pandas {_kind(expected)}, got a {_kind(got)}"
-        assert_equal = (
-            pd.testing.assert_frame_equal
-            if _kind(expected) == "DataFrame"
-            else pd.testing.assert_series_equal
-        )
-        try:
-            assert_equal(got, expected, check_dtype=False, rtol=rtol, atol=atol)
-        except AssertionError as error:
-            first_line = str(error).strip().splitlines()[0]
-            return f"the {_kind(expected)} differs: {first_line}"
-        return None
-    if isinstance(expected, bool | np.bool_):
-        if isinstance(got, bool | np.bool_) and bool(got) == bool(expected):
-            return None
-        return f"expected {bool(expected)}, got {got!r}"
-    if isinstance(expected, int | float | np.number):
-        if isinstance(got, np.ndarray) and got.shape == ():
-            got = got.item()
-        if not isinstance(got, int | float | np.number) or isinstance(got, bool | np.bool_):
-            return f"expected a number, got a {_kind(got)} ({got!r})"
-        if math.isnan(float(got)) and not math.isnan(float(expected)):
-            return f"got NaN, expected {float(expected):.6g}; look for a division by zero"
-        if math.isclose(float(got), float(expected), rel_tol=rtol, abs_tol=atol):
-            return None
-        return f"expected {float(expected):.6g}, got {float(got):.6g}"
-    if isinstance(expected, Mapping):
-        if not isinstance(got, Mapping):
-            return f"expected a mapping (dict), got a {_kind(got)}"
-        missing = [key for key in expected if key not in got]
-        extra = [key for key in got if key not in expected]
-        if missing or extra:
-            return f"keys differ: missing {missing!r}, unexpected {extra!r}"
-        for key in expected:
-            problem = compare_values(expected[key], got[key], rtol=rtol, atol=atol)
-            if problem:
-                return f"at key {key!r}: {problem}"
-        return None
-    if isinstance(expected, list | tuple):
-        if isinstance(got, np.ndarray):
-            got = got.tolist()
-        if not isinstance(got, list | tuple):
-            return f"expected a {_kind(expected)}, got a {_kind(got)}"
-        if len(got) != len(expected):
-            return f"expected {len(expected)} elements, got {len(got)}"
-        for position, (exp_item, got_item) in enumerate(zip(expected, got, strict=True)):
-            problem = compare_values(exp_item, got_item, rtol=rtol, atol=atol)
-            if problem:
-                return f"at position {position}: {problem}"
-        return None
-    try:
-        equal = bool(expected == got)
-    except Exception:  # noqa: BLE001 - an incomparable value is a mismatch
-        equal = False
-    return None if equal else f"expected {expected!r}, got {got!r}"
-
-
-def _as_case(case: Case | tuple[Any, ...] | Any) -> Case:
-    if isinstance(case, Case):
-        return case
-    if isinstance(case, tuple):
-        return Case(args=case)
-    return Case(args=(case,))
-
-
-def _describe(case: Case, position: int) -> str:
-    return f'case {position + 1} ("{case.label}")' if case.label else f"case {position + 1}"
-
-
-def run_check(
-    student_fn: Callable[..., Any],
-    reference_fn: Callable[..., Any] | None,
-    cases: Iterable[Case | tuple[Any, ...] | Any],
-    *,
-    name: str | None = None,
-    compare: Comparison | None = None,
-    properties: Sequence[Property] = (),
-    hint: str | None = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
-    max_problems: int = 3,
-    verbose: bool = True,
-) -> CheckResult:
-    """Run a student's function on test cases and report, in plain words, whether it is right.
-
-    For each case the function is called on a deep copy of the inputs, with numpy's
-    ``RuntimeWarning`` silenced (the verdict reports NaN or inf in words). Its output is compared
-    with ``reference_fn``'s output on the same case (``compare``, by default
-    :func:`compare_values`) and then checked against each of ``properties``. A
-    ``NotImplementedError`` from the student's function ends the check with the status
-    ``"not implemented"``; any other exception counts as a failed case and its message is shown.
-
-    Parameters
-    ----------
-    student_fn
-        The function written in the exercise.
-    reference_fn
-        The tested implementation from ``course_lib``; ``None`` to check only ``properties``.
-    cases
-        :class:`Case` objects, or tuples of positional arguments, or single arguments.
-    name
-        How the verdict names the function (default: ``student_fn.__name__``).
-    compare
-        ``compare(expected, got) -> None`` if they match, else a sentence saying what differs.
-    properties
-        Extra conditions ``prop(case, got) -> None or sentence``, e.g. "rows sum to one".
-    hint
-        A sentence shown under a wrong verdict.
-    rtol, atol
-        Tolerances of the default comparison.
-    max_problems
-        At most this many failing cases are described.
-    verbose
-        Print the verdict (default). The result is returned either way.
-
-    Returns
-    -------
-    CheckResult
-
-    Raises
-    ------
-    TypeError
-        If ``student_fn`` is not callable (e.g. the result of calling it was passed instead).
-    ValueError
-        If there are no cases, or neither a reference nor properties to check against.
-    """
-    if not callable(student_fn):
-        raise TypeError(
-            f"expected your function itself, got a {_kind(student_fn)}; "
-            "pass the name without parentheses, e.g. check(my_function), not check(my_function())"
-        )
-    case_list = [_as_case(case) for case in cases]
-    if not case_list:
-        raise ValueError("run_check needs at least one test case")
-    if reference_fn is None and not properties:
-        raise ValueError("give a reference_fn or at least one property to check against")
-    label = name or getattr(student_fn, "__name__", "your function")
-    comparison: Comparison = compare or (
-        lambda expected, got: compare_values(expected, got, rtol=rtol, atol=atol)
-    )
-    problems: list[str] = []
-    n_failed = 0
-    status: Status = "correct"
-    for position, case in enumerate(case_list):
-        where = _describe(case, position)
-        try:
-            got = _call(student_fn, case)
-        except NotImplementedError:
-            status = "not implemented"
-            break
-        except Exception as error:  # noqa: BLE001 - report the student's error in words
-            n_failed += 1
-            problems.append(f"{where}: your function raised {_kind(error)}: {error}")
-            continue
-        problem: str | None = None
-        if reference_fn is not None:
-            expected = _call(reference_fn, case)
-            problem = comparison(expected, got)
-        for prop in properties:
-            if problem:
-                break
-            problem = prop(case, got)
-        if problem:
-            n_failed += 1
-            problems.append(f"{where}: {problem}")
-    if status != "not implemented" and n_failed:
-        status = "wrong"
-    if len(problems) > max_problems:
-        hidden = len(problems) - max_problems
-        problems = [*problems[:max_problems], f"... and {hidden} more case(s)"]
-    result = CheckResult(
-        name=label,
-        status=status,
-        n_cases=len(case_list),
-        n_failed=n_failed,
-        problems=problems if status == "wrong" else [],
-        hint=hint if status == "wrong" else None,
-    )
-    if verbose:
-        result.show()
-    return result
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 00 (welcome): the demonstration exercise.
-# ---------------------------------------------------------------------------------------------
-
-
-def play_share(plays: np.ndarray) -> np.ndarray:
-    """Each user's share of their own plays per track: divide every row by its sum.
-
-    A user's row of the users x tracks play-count matrix becomes a distribution over tracks
-    (non-negative, summing to one). A user without any plays keeps a row of zeros instead of
-    the ``0 / 0 = NaN`` a plain division would give. This is the "relative frequency" view of
-    implicit feedback; chapter 01 contrasts it with the confidence weights of Hu, Koren &
-    Volinsky (2008). Taught in chapter 00 as the demonstration exercise.
-
-    Parameters
-    ----------
-    plays
-        Dense array, shape ``(n_users, n_tracks)``, non-negative play counts.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 array of the same shape; each row sums to 1, or is all zeros.
-
-    Raises
-    ------
-    ValueError
-        If ``plays`` is not two-dimensional or holds negative counts.
-    """
-    counts = np.asarray(plays, dtype=np.float64)
-    if counts.ndim != 2:
-        raise ValueError(
-            f"plays must be a 2-D users x tracks array, got {counts.ndim} dimension(s); "
-            "reshape a single user's counts with plays[None, :]"
-        )
-    if np.any(counts < 0):
-        raise ValueError("plays holds negative counts; play counts must be >= 0")
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-
-
-def _rows_sum_to_one_or_zero(case: Case, got: Any) -> str | None:
-    rows = np.asarray(got, dtype=np.float64).sum(axis=1)
-    bad = ~(np.isclose(rows, 1.0) | np.isclose(rows, 0.0))
-    if np.any(bad):
-        user = int(np.argmax(bad))
-        return f"row {user} sums to {rows[user]:.4g}; each user's shares must sum to 1"
-    return None
-
-
-def check_play_share(student_fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
-    """Check an implementation of :func:`play_share` (the chapter 00 exercise)."""
-    cases = [
-        Case((np.array([[3, 1], [0, 2]]),), label="two users, two tracks"),
-        Case((np.array([[1, 1, 2, 0, 4]]),), label="one user, five tracks"),
-        Case((np.array([[0, 0, 0], [5, 0, 5]]),), label="a user with no plays"),
-        Case((np.array([[2, 0, 0, 6], [1, 3, 0, 0], [0, 0, 7, 7]]),), label="three users"),
-    ]
-    return run_check(
-        student_fn,
-        play_share,
-        cases,
-        name="play_share",
-        properties=[_rows_sum_to_one_or_zero],
-        hint=(
-            "divide each row by that user's total (sum over axis=1, keepdims=True), and leave "
-            "rows of users without plays at zero"
-        ),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 08 (beyond accuracy): SNIPS and IPS by exact enumeration, from checks_counterfactual.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_counterfactual import check_ips_enumeration, check_snips  # noqa: E402
-
-__all__ += ["check_ips_enumeration", "check_snips"]
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 05 (what the network learned): filter playlists and selectivity, from checks_inspection.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_inspection import (  # noqa: E402
-    check_mean_playlist,
-    check_most_selective_filter,
-)
-
-__all__ += ["check_mean_playlist", "check_most_selective_filter"]
-
-# ---------------------------------------------------------------------------------------------
-# Chapters 01 (implicit feedback) and 02 (ALS by hand), from checks_als.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_als import (  # noqa: E402
-    check_confidence_matrix,
-    check_head_share,
-    check_naive_cost,
-    check_ndcg_at_k,
-    check_user_update,
-)
-
-__all__ += [
-    "check_confidence_matrix",
-    "check_head_share",
-    "check_naive_cost",
-    "check_ndcg_at_k",
-    "check_user_update",
-]
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 06 (approximate nearest neighbours): split rule, priority search, leaf size, from
-# checks_ann.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_ann import (  # noqa: E402
-    check_leaf_size_sweep,
-    check_priority_search,
-    check_split_rule,
-)
-
-__all__ += ["check_leaf_size_sweep", "check_priority_search", "check_split_rule"]
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 07 (fusion with attribute data): blending weights, untagged share, why tags fail in
-# the tail, from checks_fusion.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_fusion import (  # noqa: E402
-    check_blend_weights,
-    check_tail_tags_answer,
-    check_untagged_share,
-)
-
-__all__ += ["check_blend_weights", "check_tail_tags_answer", "check_untagged_share"]
-
-# ---------------------------------------------------------------------------------------------
-# Chapters 03 (listening to data) and 04 (predicting factors from audio), from checks_audio.
-# ---------------------------------------------------------------------------------------------
-from course_lib.checks_audio import (  # noqa: E402
-    check_cosine_distance_loss,
-    check_global_temporal_pooling,
-    check_mel_by_hand,
-    check_time_only,
-)
-
-__all__ += [
-    "check_cosine_distance_loss",
-    "check_global_temporal_pooling",
-    "check_mel_by_hand",
-    "check_time_only",
-]
+def __dir__() -> list[str]:
+    return sorted(__all__)

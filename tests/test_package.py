@@ -21,9 +21,9 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_all_lists_every_public_module():
-    modules = {
-        path.stem for path in (ROOT / "course_lib").glob("*.py") if not path.stem.startswith("_")
-    }
+    package = ROOT / "course_lib"
+    modules = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")}
+    modules |= {p.parent.name for p in package.glob("*/__init__.py") if p.parent.name[0] != "_"}
     assert set(course_lib.__all__) == modules, (
         "course_lib.__all__ must list exactly the public modules; "
         f"missing {sorted(modules - set(course_lib.__all__))}, "
@@ -82,3 +82,125 @@ def test_a_failing_import_still_shows_its_error():
         os.close(write_end)
     with os.fdopen(read_end) as pipe:
         assert "hidden unless something fails" in pipe.read()
+
+
+# --- the layout: small files, no import circle, one facade for the checks -------------------
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _course_lib_sources() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted((ROOT / "course_lib").rglob("*.py"))}
+
+
+def _imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
+    """course_lib modules that ``name`` imports anywhere in its source (top level or not)."""
+    import ast
+
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            # "from course_lib import als" imports the module course_lib.als
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
+        else:
+            continue
+        found.update(t for t in targets if t in known and t != name)
+    return found
+
+
+def test_no_import_cycle_between_course_lib_modules():
+    sources = _course_lib_sources()
+    known = set(sources)
+    graph = {name: _imported_modules(name, path, known) for name, path in sources.items()}
+    for package in known:  # importing a submodule runs its package first: ignore that edge
+        graph[package] = {m for m in graph[package] if not package.startswith(m + ".")}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                cycle = stack[stack.index(target) :] + [target]
+                raise AssertionError("import cycle in course_lib: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target)
+        stack.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+
+
+def test_the_cycle_detector_finds_a_cycle(tmp_path):
+    a = tmp_path / "a.py"
+    a.write_text("from course_lib.b import x\n")
+    b = tmp_path / "b.py"
+    b.write_text("def f():\n    from course_lib.a import y\n")
+    known = {"course_lib.a", "course_lib.b"}
+    assert _imported_modules("course_lib.a", a, known) == {"course_lib.b"}
+    assert _imported_modules("course_lib.b", b, known) == {"course_lib.a"}
+
+
+def test_no_course_lib_file_over_500_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "course_lib").rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 500
+    }
+    assert not long, f"split these files along their sections (500 lines at most): {long}"
+
+
+def test_checks_facade_has_no_imports_inside_functions():
+    import ast
+
+    tree = ast.parse((ROOT / "course_lib" / "checks.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            inner = [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
+            assert not inner, f"course_lib.checks.{node.name} imports inside a function"
+
+
+def test_checking_framework_imports_nothing_from_course_lib():
+    sources = _course_lib_sources()
+    assert not _imported_modules(
+        "course_lib.checking", sources["course_lib.checking"], set(sources)
+    )
+
+
+def test_every_topic_check_is_reachable_through_the_facade():
+    import importlib
+
+    from course_lib import checks
+
+    topic_modules = sorted(
+        name for name in _course_lib_sources() if name.endswith(".checks") and name.count(".") == 2
+    )
+    assert topic_modules, "no course_lib/<topic>/checks.py found"
+    listed: set[str] = set()
+    for module_name in topic_modules:
+        module = importlib.import_module(module_name)
+        for public in module.__all__:
+            assert checks.LOCATIONS.get(public) == module_name, (
+                f"{module_name}.{public} is missing from course_lib.checks.LOCATIONS"
+            )
+            listed.add(public)
+    assert listed == set(checks.LOCATIONS), sorted(set(checks.LOCATIONS) - listed)
+    for public in checks.LOCATIONS:
+        assert getattr(checks, public) is not None

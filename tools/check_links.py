@@ -4,7 +4,8 @@ Usage: ``python tools/check_links.py _build/html`` (``make linkcheck``). Reads e
 collects ``href`` and ``src`` attributes that point inside the book (external ``http(s):``,
 ``mailto:`` and ``data:`` links are skipped: CI has no network), and reports each link whose file
 is missing or whose ``#fragment`` is not an ``id`` (or ``<a name>``) of the target page. Also
-checks that the book has its landing page and a navigation bar. Exit status 1 if anything is
+checks that the book has its landing page and a navigation bar, and that every chapter page has
+its Binder and Colab launch buttons. Exit status 1 if anything is
 broken.
 """
 
@@ -16,7 +17,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["check_book", "main"]
+__all__ = ["LAUNCH_HOSTS", "check_book", "check_launch_buttons", "main"]
+
+#: Every chapter page must offer these launch buttons (configured in book.yml).
+LAUNCH_HOSTS = ("https://mybinder.org/", "https://colab.research.google.com/")
 
 _SKIPPED_SCHEMES = {"http", "https", "mailto", "data", "javascript", "tel", "ftp"}
 # Links written by the theme's JavaScript templates or pointing at a build's own source files.
@@ -96,9 +100,23 @@ def check_book(html_dir: Path) -> list[str]:
     return problems
 
 
+def check_launch_buttons(html_dir: Path) -> list[str]:
+    """One message per chapter page of the built book that lacks a Binder or Colab button."""
+    problems = []
+    chapters = sorted((html_dir / "chapters").glob("*.html"))
+    if not chapters:
+        return [f"no chapter pages in {html_dir}/chapters"]
+    for path in chapters:
+        links = [target for target, _ in _parse(path).links]
+        for host in LAUNCH_HOSTS:
+            if not any(link.startswith(host) for link in links):
+                problems.append(f"{path}: no launch button to {host}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     html_dir = Path(argv[0] if argv else "_build/html")
-    problems = check_book(html_dir)
+    problems = check_book(html_dir) + check_launch_buttons(html_dir)
     for problem in problems:
         print(problem)
     n_pages = sum(1 for path in html_dir.rglob("*.html") if "_static" not in path.parts)

@@ -1,0 +1,76 @@
+"""Saving and loading the convnet in Keras' ``.keras`` format, with ``safe_mode=True``.
+
+Taught in chapter 04 (section 7: saving, reloading, and a model file that safe mode refuses); the
+course-model cache of chapter 05 (:mod:`course_lib.convnet.course_model`) stores models this way.
+
+Every custom piece (the pooling layer, the losses) is a registered Keras object, so no Python code
+(lambdas) is deserialised: a model file from someone else cannot run code on your machine.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import keras
+
+# The registered Keras objects must be imported before a model that uses them is loaded.
+from . import layers, losses  # noqa: F401
+
+__all__ = ["load_factor_model", "save_factor_model"]
+
+
+def _keras_path(path: str | os.PathLike[str], verb: str) -> Path:
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(
+            f"{verb} a path ending in .keras (Keras' zip format), got {path.name!r}; "
+            f"use e.g. {path.with_suffix('.keras').name!r}"
+        )
+    return path
+
+
+def save_factor_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
+    """Save in the ``.keras`` format (architecture, weights, optimizer state); returns the path.
+
+    Refuses a path that does not end in ``.keras``; creates the parent folder.
+    """
+    path = _keras_path(path, "save to")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
+def load_factor_model(path: str | os.PathLike[str], *, compile: bool = True) -> keras.Model:
+    """Load a ``.keras`` model with ``safe_mode=True`` (refuses to deserialise arbitrary code).
+
+    The custom layer and losses of :mod:`course_lib.convnet` are registered Keras objects, so
+    importing ``course_lib.convnet`` is all that is needed.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path`` (the message names it).
+    ValueError
+        A path that does not end in ``.keras``; a file that is not a Keras model (not a zip
+        archive, or a damaged one; the message names the file and says to save or train it
+        again); a model whose configuration carries Python code (refused by safe mode).
+    """
+    path = _keras_path(path, "load from")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no saved model at {path}: train one first (load_or_train_course_model) or save "
+            "one with save_factor_model"
+        )
+    damaged = (
+        f"the file {path} is not a readable .keras model (a .keras file is a zip archive of the "
+        "configuration and the weights); it is damaged or of another format: delete it, then "
+        "save the model again (save_factor_model) or train it again"
+    )
+    if not zipfile.is_zipfile(path):
+        raise ValueError(damaged)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as error:
+        raise ValueError(f"{damaged} ({type(error).__name__}: {error})") from error

@@ -1,0 +1,98 @@
+"""Fusion with attribute data: predicting collaborative factors from every description of a track.
+
+Taught in chapter 07 (``chapters/07_fusion.md``). The chapter follows Nieto (2017, Pandora, "Long
+tail music recommendation with deep architectures"): small networks regress the unit-norm item
+factors of an implicit-feedback matrix factorisation (chapter 02) from expert attributes (the
+Music Genome Project), from listener tags, from audio (chapter 04's convnet) and from genres, with
+a cosine-distance loss, Adam with default parameters, 50 % dropout on the dense layers, early
+stopping and mini-batches of 64. The sources are then combined in two ways:
+
+* **early fusion**: the inputs are concatenated inside one network (:func:`build_factor_mlp` with
+  several inputs), trained end to end;
+* **late fusion**: separately trained models are combined afterwards with non-negative weights
+  fitted on a validation split, either over their predicted factors (:func:`fit_blend_weights`,
+  non-negative least squares, Breiman 1996) or over the scores of whole recommenders
+  (:func:`fit_ensemble_weights`, a pairwise logistic loss as in BPR, Rendle et al. 2009), the
+  "ensemble of recommenders" of Pandora (Nieto 2017; Dorman at Spotify ML Day 2018).
+
+Because the long tail is the point, results are split by popularity bucket
+(:func:`popularity_buckets`: head, torso, tail). The convnet, its training loop, its losses and the
+factor normalisation are reused from :mod:`course_lib.convnet`; nothing is copied.
+
+One file per job:
+
+* :mod:`~course_lib.fusion.features`: attributes, tags, genres, the untagged share (section 2);
+* :mod:`~course_lib.fusion.audio_model`: the cached audio convnet and its outputs (section 3);
+* :mod:`~course_lib.fusion.mlp`: the factor networks, one source or several (section 4);
+* :mod:`~course_lib.fusion.talk`: the talk's results table beside ours (section 5);
+* :mod:`~course_lib.fusion.distances`: cosine distances, paired comparison, by group (5, 6);
+* :mod:`~course_lib.fusion.experiments`: the repeated-split experiment (section 5);
+* :mod:`~course_lib.fusion.buckets`: popularity buckets and metrics per bucket (1, 6, 8);
+* :mod:`~course_lib.fusion.blending`: late fusion of predicted factors (section 7);
+* :mod:`~course_lib.fusion.ensembles`: ensembles of recommenders (section 8);
+* :mod:`~course_lib.fusion.checks`: the exercise checks (through :mod:`course_lib.checks`).
+
+Every function that draws random numbers takes a ``seed``. Bad input raises ``TypeError`` (the
+wrong kind of thing: a string or a bool where a number goes, a sparse matrix where a dense one
+goes) or ``ValueError`` (NaN features, sources or targets with different numbers of rows, empty
+sources, negative or all-zero weights, a split that indexes outside the catalogue), with a
+message that names the argument and the fix; each public function lists what it refuses.
+"""
+
+from __future__ import annotations
+
+from course_lib.fusion.audio_model import (
+    AudioModel,
+    audio_features,
+    embedding_model,
+    load_or_train_audio_model,
+)
+from course_lib.fusion.blending import blend, fit_blend_weights
+from course_lib.fusion.buckets import BUCKETS, bucket_table, metrics_by_bucket, popularity_buckets
+from course_lib.fusion.distances import (
+    cosine_distances,
+    distance_by_group,
+    paired_difference,
+    plot_distance_by_bucket,
+)
+from course_lib.fusion.ensembles import ensemble_scores, fit_ensemble_weights, standardize_scores
+from course_lib.fusion.experiments import fusion_gain_by_split
+from course_lib.fusion.features import (
+    attribute_features,
+    genre_features,
+    tag_features,
+    untagged_share,
+)
+from course_lib.fusion.mlp import FactorMLP, build_factor_mlp, fit_factor_mlp
+from course_lib.fusion.talk import TALK_RESULTS, ordering_agreement, results_table
+
+__all__ = [
+    "BUCKETS",
+    "TALK_RESULTS",
+    "AudioModel",
+    "FactorMLP",
+    "attribute_features",
+    "audio_features",
+    "bucket_table",
+    "blend",
+    "build_factor_mlp",
+    "cosine_distances",
+    "distance_by_group",
+    "embedding_model",
+    "ensemble_scores",
+    "fit_blend_weights",
+    "fit_ensemble_weights",
+    "fit_factor_mlp",
+    "fusion_gain_by_split",
+    "genre_features",
+    "load_or_train_audio_model",
+    "metrics_by_bucket",
+    "ordering_agreement",
+    "paired_difference",
+    "plot_distance_by_bucket",
+    "popularity_buckets",
+    "results_table",
+    "standardize_scores",
+    "tag_features",
+    "untagged_share",
+]

@@ -1,0 +1,60 @@
+"""Tests of course_lib.fusion.experiments (chapter 07, section 5): the repeated-split experiment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib import fusion as fu
+from course_lib.music_world import make_music_world
+
+ALS = {"factors": 4, "alpha": 10.0, "regularization": 1.0, "iterations": 3}
+SETTINGS = {"als_settings": ALS, "n_frames": 110, "audio_epochs": 1, "max_epochs": 2, "patience": 1}
+
+
+def test_fusion_gain_by_split_repeats_the_comparison_per_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    world = make_music_world("tiny", seed=0)
+    table = fu.fusion_gain_by_split(world, [3, 4], **SETTINGS)
+    assert list(table.index) == [3, 4]
+    expected = ["audio (full tracks)", "attributes", "audio + attributes", "best single", "gain"]
+    assert list(table.columns[:5]) == expected
+    d = table[expected[:3]].to_numpy(float)
+    assert np.all((d >= 0) & (d <= 2)), "cosine distances lie in [0, 2]"
+    np.testing.assert_allclose(table["best single"], d[:, :2].min(axis=1))
+    np.testing.assert_allclose(table["gain"], table["best single"] - table["audio + attributes"])
+    assert (table["test tracks"] > 0).all()
+    again = fu.fusion_gain_by_split(world, [3], **SETTINGS)  # cached convnet, seeded networks
+    np.testing.assert_allclose(again.loc[3, "attributes"], table.loc[3, "attributes"], atol=1e-4)
+    with pytest.raises(ValueError, match="seeds is empty"):
+        fu.fusion_gain_by_split(world, [], **SETTINGS)
+
+
+# --- issue 17: refused before any ALS fit or training -------------------------------------------
+
+
+def test_bad_seeds_and_settings_are_refused_before_anything_is_trained(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    world = make_music_world("tiny", seed=0)
+    with pytest.raises(TypeError, match=r"seeds must be a list of integers, e.g. \[1, 2, 3\]"):
+        fu.fusion_gain_by_split(world, 3, **SETTINGS)
+    with pytest.raises(TypeError, match="seeds must be a list"):
+        fu.fusion_gain_by_split(world, "34", **SETTINGS)
+    with pytest.raises(TypeError, match=r"seeds\[1\] must be an integer"):
+        fu.fusion_gain_by_split(world, [3, True], **SETTINGS)
+    with pytest.raises(TypeError, match=r"seeds\[0\] must be an integer"):
+        fu.fusion_gain_by_split(world, ["3"], **SETTINGS)
+    with pytest.raises(ValueError, match=r"repeat a seed; each split needs its own"):
+        fu.fusion_gain_by_split(world, [3, 3], **SETTINGS)
+    with pytest.raises(TypeError, match=r"als_settings must be a dict.*COURSE_SETTINGS"):
+        fu.fusion_gain_by_split(world, [3], **{**SETTINGS, "als_settings": None})
+    with pytest.raises(TypeError, match="max_epochs must be an integer"):
+        fu.fusion_gain_by_split(world, [3], **{**SETTINGS, "max_epochs": 2.5})
+    mels = world.log_mel(progress=False)
+    with pytest.raises(ValueError, match=r"spectrograms but the world has \d+ tracks"):
+        fu.fusion_gain_by_split(world, [3], log_mels=mels[:-1], **SETTINGS)
+    bad = np.array(mels, dtype=np.float32)
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"log_mels contains NaN.*spectrograms \[0\]"):
+        fu.fusion_gain_by_split(world, [3], log_mels=bad, **SETTINGS)
+    assert not (tmp_path / "fusion").exists() or not any((tmp_path / "fusion").iterdir())
