@@ -9,6 +9,8 @@
 #   make handout student handouts: every chapter as a notebook, no solutions (_build/handout)
 #   make grade SUBMISSIONS=folder   run and grade students' handout notebooks (_build/grades)
 #
+#   make test-backend KERAS_BACKEND=jax   the convnet tests and chapter 04 on another Keras backend
+#
 # Other targets: install, unit, nbval, book-build, linkcheck, lint, constraints, clean.
 # "make book SOLUTIONS=no" builds the book without its Solutions part (_build/student/_build/html).
 
@@ -42,11 +44,11 @@ JUPYTER_CACHE := _build/.jupyter_cache
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 
-.PHONY: help install unit notebooks nbval test book-build book linkcheck lab lint constraints \
-  clean handout grade run
+.PHONY: help install unit notebooks nbval test test-backend book-build book linkcheck lab lint \
+  constraints clean handout grade run
 
 help:
-	@sed -n '3,14p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------
 $(PY):
@@ -94,6 +96,24 @@ nbval: notebooks _build/.course_lib.stamp
 test: install
 	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile unit
 	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile nbval
+
+# The convnet code on a second Keras backend (jax or torch; CI: jax, on the CPU): installs that
+# backend into the venv (the extra of the same name, pinned by constraints.txt), then runs the
+# unit tests of the convnet and of the packages that read it (inspection, fusion), and chapter 04
+# with its solutions under nbval, with KERAS_BACKEND set. Its notebooks go to their own folder
+# and not into the book's cache (the book shows TensorFlow's outputs).
+BACKEND_TESTS ?= tests/convnet tests/inspection tests/fusion
+BACKEND_NB    ?= chapters/04_convnet_cold_start.md solutions/04_convnet_cold_start_solutions.md
+TEST_BACKEND  := $(if $(filter-out tensorflow,$(KERAS_BACKEND)),$(KERAS_BACKEND),jax)
+test-backend: install
+	@case "$(TEST_BACKEND)" in jax|torch) ;; *) echo "usage: make test-backend \
+	  KERAS_BACKEND=jax (or torch)" >&2; exit 2;; esac
+	$(PY) -m pip install --quiet -c $(ROOT)/constraints.txt -e "$(ROOT)[$(TEST_BACKEND)]"
+	@KERAS_BACKEND=$(TEST_BACKEND) $(MAKE) --no-print-directory -f $(ROOT)/Makefile unit \
+	  UNIT_TESTS="$(BACKEND_TESTS)"
+	@KERAS_BACKEND=$(TEST_BACKEND) $(MAKE) --no-print-directory -f $(ROOT)/Makefile nbval \
+	  NB_SOURCES="$(BACKEND_NB)" NB_DIR=_build/notebooks-$(TEST_BACKEND) \
+	  NBVAL_FLAGS="--nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)"
 
 # --- the book ------------------------------------------------------------------------------------
 # SOLUTIONS=no: the book without its "Solutions" part, for a term in progress, built from a copy
@@ -159,11 +179,11 @@ lab: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/codespell chapters solutions course_lib tests tools datasets README.md
+	$(BIN)/codespell chapters solutions course_lib tests tools datasets benchmarks README.md instructors.md
 
 # Record the exact versions that were tested together (run after changing dependencies).
 constraints: $(PY)
-	$(PY) -m pip install --quiet -e "$(ROOT)[dev,spark]"
+	$(PY) -m pip install --quiet -e "$(ROOT)[dev,spark,jax]"
 	{ echo "# Exact versions tested together (Python 3.11, Linux x86_64). Regenerate: make constraints"; \
 	  $(PY) -m pip freeze --exclude-editable; } > $(ROOT)/constraints.txt
 

@@ -1,8 +1,12 @@
-"""Benchmark: chapter 04's factor convnet on a GPU, through any Keras backend.
+"""Benchmark: chapter 04's factor convnet on a GPU, through any Keras backend (the first version).
 
-The course trains its convnet with Keras on TensorFlow, on the CPU in CI and on a GPU when
-TensorFlow sees one (``benchmarks/convnet.py`` measures that set-up, input pipeline included).
-Keras 3 runs the same model on PyTorch or JAX too, which is how a machine that has a GPU and
+Superseded by ``benchmarks/convnet.py``, which trains through the chapter's own code
+(``train_factor_model`` and its pipeline, crops cut on the device, bfloat16, the batch-size
+sweep) and reports TFLOP/s; kept because its H200 results (``benchmarks/results/
+convnet_backends_h200_*``, quoted by chapter 04) were measured with it: numpy batches copied from
+the host at every step, ``mixed_float16``, no pipeline.
+
+Keras 3 runs the course's model on PyTorch or JAX too, which is how a machine that has a GPU and
 PyTorch but no TensorFlow can still measure the network: this script builds both presets with
 :func:`course_lib.convnet.build_factor_convnet` on whatever backend ``KERAS_BACKEND`` names and
 times

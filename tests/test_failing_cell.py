@@ -1,9 +1,9 @@
 """A failing cell must fail `make test` (nbval) and the strict book build, and so `.ci/run`.
 
-Each test builds a tiny course in a temporary folder (a chapter, the course's own book.yml and
-references.bib, a table of contents) and runs the course Makefile's own targets on it with
-``make -f <course>/Makefile``, exactly as ``make test`` and ``make book`` run them. A cell tagged
-``raises-exception`` (an exercise stub) must pass both.
+Each test builds a tiny course in a temporary folder (a chapter, the course's own book.yml,
+references.bib and book extension, a table of contents) and runs the course Makefile's own
+targets on it with ``make -f <course>/Makefile``, exactly as ``make test`` and ``make book`` run
+them. A cell tagged ``raises-exception`` (an exercise stub) must pass both.
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ def _mini_course(folder: Path, chapter: str) -> Path:
     (folder / "chapters" / "00_demo.md").write_text(chapter)
     shutil.copy(ROOT / "book.yml", folder / "book.yml")
     shutil.copy(ROOT / "references.bib", folder / "references.bib")
+    (folder / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "launch_links.py", folder / "tools" / "launch_links.py")
     (folder / "_toc.yml").write_text("format: jb-book\nroot: chapters/00_demo\n")
     return folder
 

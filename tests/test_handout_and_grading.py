@@ -163,7 +163,7 @@ def test_grading_passes_solutions_and_fails_untouched_tampered_and_hanging(tmp_p
     hangs.cells.insert(2, nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(1)"))
     nbformat.write(hangs, submissions / "hangs" / "00_welcome.ipynb")
 
-    grades = grade.grade(submissions, subset, tmp_path / "grades", timeout=240, cell_timeout=120)
+    grades = grade.grade(submissions, subset, tmp_path / "grades", timeout=180, cell_timeout=45)
     rows = _read_grades(tmp_path / "grades")
     assert len(rows) == len(grades)
     by_student: dict[str, list[dict[str, str]]] = {}

@@ -126,6 +126,15 @@ def _cell_error(cell: nbformat.NotebookNode) -> str | None:
     return None
 
 
+def _why_stopped(stderr: str, cell_timeout: int) -> str:
+    if "CellTimeoutError" in stderr:
+        return f"a cell ran past the time limit of {cell_timeout} s"
+    if "DeadKernelError" in stderr:
+        return "the kernel died (out of memory, or the notebook ended Python)"
+    last = [line for line in stderr.strip().splitlines() if line.strip()][-1:] or ["?"]
+    return f"the notebook stopped: {last[0][:200]}"
+
+
 def grade_notebook(
     student: str, handout: Path, submitted: Path, timeout: int, cell_timeout: int
 ) -> list[Grade]:
@@ -156,7 +165,7 @@ def grade_notebook(
         ]
         try:
             run = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-            stopped = "" if run.returncode == 0 else f"the notebook stopped: {run.stderr[-200:]}"
+            stopped = "" if run.returncode == 0 else _why_stopped(run.stderr, cell_timeout)
         except subprocess.TimeoutExpired:
             stopped = f"the notebook ran past the time limit of {timeout} s"
         by_cell, last = _verdicts_by_cell(log_path)

@@ -8,10 +8,11 @@ Usage::
 ``CHAPTER`` is a chapter's name (``02_als``, or a unique start of one such as ``02b``) or the
 path of any notebook page of the course (``chapters/02_als.md``, ``solutions/...``). Each
 ``name=value`` overrides one variable of the chapter's ``parameters`` cell: the value is read as
-a Python literal when it is one (``3``, ``0.5``, ``None``, ``True``, ``[8, 16]``, ``"text"``) and
-as text otherwise (``lastfm_hetrec2011``). A parameter whose name ends in ``_path`` is a path:
-``~`` is expanded and a relative path is taken from the folder you run the command in. A name
-that is not in the ``parameters`` cell is refused (a typo would otherwise run the defaults).
+a Python literal when it is one (``3``, ``0.5``, ``None``, ``True``, ``[8, 16]``, ``"text"``;
+a tuple becomes a list) and as text otherwise (``lastfm_hetrec2011``). A parameter whose name
+ends in ``_path`` is a path: ``~`` is expanded and a relative path is taken from the folder you
+run the command in. A name that is not in the ``parameters`` cell is refused (a typo would
+otherwise run the defaults).
 
 The page is converted with jupytext and executed with papermill (Jupyter's tool for
 parameterised notebooks) in its own folder, with a progress bar; what its cells print is shown
@@ -85,6 +86,8 @@ def parse_parameters(pairs: list[str], known: list[str]) -> dict[str, object]:
             value: object = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             value = text
+        if isinstance(value, tuple):  # papermill writes lists, not tuples, into the notebook
+            value = list(value)
         if name.endswith("_path") and isinstance(value, str):
             value = str(Path(value).expanduser().resolve())
         parameters[name] = value
@@ -130,8 +133,11 @@ def main(argv: list[str]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{page.stem}.ipynb"
     shown = " ".join(f"{k}={v!r}" for k, v in parameters.items()) or "the defaults"
-    print(f"Running {page.relative_to(ROOT) if page.is_relative_to(ROOT) else page} with "
-          f"{shown} -> {output}", flush=True)
+    print(
+        f"Running {page.relative_to(ROOT) if page.is_relative_to(ROOT) else page} with "
+        f"{shown} -> {output}",
+        flush=True,
+    )
 
     # papermill reports the first error output of any cell, even of a cell whose error is the
     # point (tagged raises-exception, as nbval and nbclient allow): report only the others.

@@ -9,13 +9,15 @@ it can be recommended on day one.
 
 One file per job:
 
-* :mod:`~course_lib.convnet.device`: where Keras runs (:func:`describe_device`);
+* :mod:`~course_lib.convnet.device`: where Keras runs (:func:`describe_device`, any backend);
 * :mod:`~course_lib.convnet.layers`: :class:`GlobalTemporalPooling`;
 * :mod:`~course_lib.convnet.network`: :data:`PRESETS`, :data:`LAYER_NAMES`,
-  :func:`build_factor_convnet`, :func:`temporal_lengths`, :func:`min_input_frames`;
+  :func:`build_factor_convnet`, :func:`temporal_lengths`, :func:`min_input_frames`,
+  :func:`forward_flops`;
 * :mod:`~course_lib.convnet.losses`: unit-norm targets and the two losses;
-* :mod:`~course_lib.convnet.data`: :func:`split_tracks`, :func:`center_crop`, the ``tf.data``
-  pipeline;
+* :mod:`~course_lib.convnet.data`: :func:`split_tracks`, :func:`center_crop`;
+* :mod:`~course_lib.convnet.pipeline`: :func:`make_factor_dataset`, seeded random crops as a
+  ``keras.utils.PyDataset`` (:class:`FactorCrops`), cut on the device on a GPU;
 * :mod:`~course_lib.convnet.training`: :func:`train_factor_model`, :func:`predict_track_factors`;
 * :mod:`~course_lib.convnet.saving`: the ``.keras`` format, loaded with ``safe_mode=True``;
 * :mod:`~course_lib.convnet.baselines`: genre popularity, the fold-in oracle, nearest neighbours,
@@ -48,8 +50,8 @@ from .course_model import (
     save_course_run,
     train_course_model,
 )
-from .data import center_crop, make_factor_dataset, split_tracks
-from .device import default_dtype_policy, describe_device
+from .data import center_crop, split_tracks
+from .device import default_dtype_policy, describe_device, gpu_names
 from .layers import GlobalTemporalPooling
 from .losses import (
     LOSSES,
@@ -64,19 +66,23 @@ from .network import (
     LAYER_NAMES,
     PRESETS,
     build_factor_convnet,
+    forward_flops,
     min_input_frames,
     temporal_lengths,
 )
+from .pipeline import FactorCrops, make_factor_dataset
 from .saving import load_factor_model, save_factor_model
-from .training import predict_track_factors, train_factor_model
+from .training import TRAINING_VERSION, predict_track_factors, train_factor_model
 
 __all__ = [
+    "TRAINING_VERSION",
     "COURSE_SETTINGS",
     "DTYPE_POLICIES",
     "LAYER_NAMES",
     "LOSSES",
     "PRESETS",
     "CourseRun",
+    "FactorCrops",
     "GlobalTemporalPooling",
     "build_factor_convnet",
     "center_crop",
@@ -88,7 +94,9 @@ __all__ = [
     "describe_device",
     "factor_metrics",
     "fold_in_item_factors",
+    "forward_flops",
     "genre_popularity_scores",
+    "gpu_names",
     "load_factor_model",
     "load_or_train_course_model",
     "make_factor_dataset",

@@ -33,7 +33,7 @@ from .data import split_tracks
 from .losses import LOSSES
 from .network import build_factor_convnet
 from .saving import load_factor_model, save_factor_model
-from .training import train_factor_model
+from .training import TRAINING_VERSION, train_factor_model
 
 __all__ = [
     "COURSE_SETTINGS",
@@ -132,8 +132,8 @@ def course_model_record(size: str = "small", seed: int = 0, loss: str = "mse") -
 
 
 def _cache_settings(settings: dict[str, Any], world_version: int) -> dict[str, Any]:
-    """What the cached model depends on: its training settings and the music world's version."""
-    return {**settings, "world_version": int(world_version)}
+    """What the cached model depends on: settings, the world's and the training code's versions."""
+    return {**settings, "world_version": int(world_version), "training_version": TRAINING_VERSION}
 
 
 def _record(

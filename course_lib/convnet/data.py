@@ -1,10 +1,8 @@
-"""Splits and the input pipeline: train / validation / test by artist, crops, ``tf.data``.
+"""Splits and crops: train / validation / test by artist, the centre crop.
 
-Taught in chapter 04 (section 3: the split by artist against the split by track; the students
-write the pipeline of random crops as a ``keras.utils.PyDataset`` and compare one epoch with
-:func:`make_factor_dataset`, the ``tf.data`` pipeline that
-:func:`~course_lib.convnet.training.train_factor_model` uses); chapter 07 splits its tracks with
-:func:`split_tracks` too.
+Taught in chapter 04 (section 3: the split by artist against the split by track, and the centre
+crop that validation uses; the pipeline of random crops built on them is
+:mod:`~course_lib.convnet.pipeline`); chapter 07 splits its tracks with :func:`split_tracks` too.
 """
 
 from __future__ import annotations
@@ -19,12 +17,9 @@ from course_lib.validation import (
     require_number,
     validate_index,
     validate_log_mels,
-    validate_matrix,
 )
 
-from .losses import normalize_factors
-
-__all__ = ["center_crop", "make_factor_dataset", "split_tracks"]
+__all__ = ["center_crop", "split_tracks"]
 
 
 def _nonempty_index(idx: Any, n: int, name: str) -> np.ndarray:
@@ -164,94 +159,3 @@ def center_crop(log_mels: np.ndarray, n_frames: int) -> np.ndarray:
         x = x[..., start : start + n_frames, :]
     crop = validate_log_mels(x, "log_mels", min_frames=n_frames)
     return crop[0] if x.ndim == 2 else crop
-
-
-def make_factor_dataset(
-    log_mels: np.ndarray,
-    targets: np.ndarray,
-    indices: np.ndarray,
-    n_frames: int,
-    *,
-    batch_size: int = 32,
-    training: bool = False,
-    seed: int = 0,
-) -> Any:
-    """A ``tf.data`` pipeline of (log-mel crop, target factors) batches.
-
-    Training: shuffle the track order (seeded, reshuffled each epoch) -> cut a random window of
-    ``n_frames`` frames from each spectrogram (seeded stateless offsets, new each epoch; Dieleman
-    2014, sec. 5.2: "augmented by slightly cropping the spectrograms along the time axis with a
-    random offset") -> batch -> prefetch. Evaluation (``training=False``): the centre crop, in
-    index order, so results are deterministic.
-
-    Parameters
-    ----------
-    log_mels : array (n_tracks, total_frames, n_mels)
-        All spectrograms (e.g. ``world.log_mel()``); only ``indices`` are copied into the pipeline.
-    targets : array (n_tracks, n_factors)
-        Target factors, one row per track (normalised to unit norm here).
-    indices : array of int
-        Which tracks (rows) to serve.
-    n_frames : int
-        Crop length; the model's input length.
-    batch_size, training, seed
-
-    Raises
-    ------
-    ValueError
-        Spectrograms that are not ``(n_tracks, frames, mels)`` or hold NaN / infinite values in
-        the served rows, a crop longer than the spectrograms, no indices or indices out of range,
-        targets with another number of rows than ``log_mels`` or with NaN / infinite values.
-    TypeError
-        ``n_frames``, ``batch_size`` or ``seed`` that is not an integer.
-    """
-    import tensorflow as tf
-
-    n_frames = require_int(n_frames, "n_frames", 1)
-    batch_size = require_int(batch_size, "batch_size", 1)
-    seed = require_int(seed, "seed", 0)
-    mels = np.asarray(log_mels)
-    if mels.ndim != 3:
-        raise ValueError(f"log_mels must be (n_tracks, n_frames, n_mels), got shape {mels.shape}")
-    idx = _nonempty_index(indices, len(mels), "indices")
-    total = mels.shape[1]
-    if n_frames > total:
-        raise ValueError(
-            f"crop of {n_frames} frames is longer than the spectrograms ({total} frames); "
-            f"pass n_frames <= {total}"
-        )
-    factors = validate_matrix(targets, "targets")
-    if len(factors) != len(mels):
-        raise ValueError(
-            f"log_mels has {len(mels)} tracks but targets has {len(factors)} rows: pass one "
-            "target row per spectrogram (all tracks), and select them with indices"
-        )
-    y = normalize_factors(factors[idx])
-    x_rows = validate_log_mels(mels[idx], "log_mels", min_frames=n_frames, allow_single=False)
-    if not training:
-        x = np.ascontiguousarray(center_crop(x_rows, n_frames))
-        return (
-            tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-        )
-
-    x_all = tf.constant(x_rows)
-    y_all = tf.constant(y)
-    max_offset = total - n_frames
-
-    def crop(i: Any, r: Any) -> tuple[Any, Any]:
-        offset = tf.random.stateless_uniform(
-            [],
-            seed=tf.stack([r, tf.constant(seed, tf.int64)]),
-            maxval=max_offset + 1,
-            dtype=tf.int64,
-        )
-        return x_all[i, offset : offset + n_frames, :], y_all[i]
-
-    order = tf.data.Dataset.range(len(idx)).shuffle(
-        len(idx), seed=seed, reshuffle_each_iteration=True
-    )
-    noise = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    ds = tf.data.Dataset.zip((order, noise)).map(
-        crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

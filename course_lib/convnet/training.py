@@ -23,11 +23,18 @@ from course_lib.validation import (
     validate_matrix,
 )
 
-from .data import _nonempty_index, center_crop, make_factor_dataset
+from .data import _nonempty_index, center_crop
 from .losses import LOSSES, cosine_distance, unit_mse
 from .network import min_input_frames
+from .pipeline import make_factor_dataset
 
-__all__ = ["predict_track_factors", "train_factor_model"]
+__all__ = ["TRAINING_VERSION", "predict_track_factors", "train_factor_model"]
+
+#: The version of the training code, part of every trained-model cache key (the course model,
+#: chapter 07's audio models). 2: the crops come from numpy (:mod:`~course_lib.convnet.pipeline`,
+#: the same on every Keras backend) instead of ``tf.data``; models cached by earlier versions are
+#: retrained. Bump it whenever a change to training changes what a model learns.
+TRAINING_VERSION = 2
 
 
 def _check_shapes(model: keras.Model, mels: np.ndarray, n_frames: int) -> None:
@@ -55,13 +62,18 @@ def train_factor_model(
     verbose: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     jit_compile: bool | str = "auto",
+    on_device: bool | None = None,
+    val_batch_size: int = 128,
 ) -> keras.callbacks.History:
     """Fit ``model`` to predict unit-norm ``targets`` from random crops of ``log_mels``.
 
     Adapts the ``input_norm`` layer to the training spectrograms, compiles with Adam and the chosen
     loss (both losses are tracked as metrics), and fits with early stopping on the validation loss
-    (best weights restored), as Nieto (2017) does. Runs on a GPU when TensorFlow sees one (mixed
-    precision, with loss scaling, if the model was built with that policy), on the CPU otherwise.
+    (best weights restored), as Nieto (2017) does. The batches come from
+    :func:`~course_lib.convnet.pipeline.make_factor_dataset` (seeded numpy crops: the same on every
+    Keras backend). Runs on a GPU when the Keras backend sees one (mixed precision, with loss
+    scaling, if the model was built with that policy; the crops cut on the device under JAX and
+    PyTorch), on the CPU otherwise.
 
     Parameters
     ----------
@@ -81,7 +93,13 @@ def train_factor_model(
     callbacks : sequence of keras callbacks
         Extra callbacks.
     jit_compile : bool or "auto"
-        Keras' XLA switch for the training step ("auto": on wherever XLA supports the model).
+        Keras' compilation switch for the training step ("auto": XLA under TensorFlow wherever it
+        supports the model, always ``jax.jit`` under JAX, eager under PyTorch; ``True`` under
+        PyTorch uses ``torch.compile``).
+    on_device : bool, optional
+        Cut the training crops on the device (default: on a GPU under JAX or PyTorch).
+    val_batch_size : int
+        Batch size of the validation pass.
 
     Returns
     -------
@@ -123,10 +141,20 @@ def train_factor_model(
     train_idx = _nonempty_index(train_idx, len(mels), "train_idx")
     val_idx = _nonempty_index(val_idx, len(mels), "val_idx")
     keras.utils.set_random_seed(seed)
+    val_batch_size = require_int(val_batch_size, "val_batch_size", 1)
     train_ds = make_factor_dataset(
-        mels, factors, train_idx, n_frames, batch_size=batch_size, training=True, seed=seed
+        mels,
+        factors,
+        train_idx,
+        n_frames,
+        batch_size=batch_size,
+        training=True,
+        seed=seed,
+        on_device=on_device,
     )
-    val_ds = make_factor_dataset(mels, factors, val_idx, n_frames, batch_size=128)
+    val_ds = make_factor_dataset(
+        mels, factors, val_idx, n_frames, batch_size=val_batch_size, on_device=on_device
+    )
     try:
         norm = model.get_layer("input_norm")
     except ValueError:

@@ -63,7 +63,9 @@ def registry(path: PathLike | None = None) -> dict[str, RegistryEntry]:
     Parameters
     ----------
     path : path-like, optional
-        A registry CSV; default ``datasets/registry.csv`` of this repository.
+        A registry CSV; default ``$COURSE_LIB_REGISTRY`` when that variable is set (a test's
+        registry of fixture files, or a private mirror), else ``datasets/registry.csv`` of this
+        repository.
 
     Returns
     -------
@@ -77,7 +79,10 @@ def registry(path: PathLike | None = None) -> dict[str, RegistryEntry]:
     ValueError
         A wrong header, a malformed hash, a dataset listed twice.
     """
-    file = Path(path) if path is not None else _REGISTRY_PATH
+    if path is not None:
+        file = Path(path)
+    else:
+        file = Path(os.environ.get("COURSE_LIB_REGISTRY") or _REGISTRY_PATH).expanduser()
     if not file.is_file():
         raise FileNotFoundError(
             f"dataset registry {file} not found: course_lib.datasets expects the repository's "

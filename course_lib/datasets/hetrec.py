@@ -1,8 +1,10 @@
 """The HetRec 2011 Last.fm 2k data set: user x artist play counts and artist x tag counts.
 
 Part of :mod:`course_lib.datasets`. No chapter teaches it: the data card
-``datasets/lastfm_hetrec2011.md`` uses it (the chapters run on the synthetic music world,
-:mod:`course_lib.music_world`). Reference: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011.
+``datasets/lastfm_hetrec2011.md`` uses it, and chapters 01, 02, 02b and 06 read it through
+:func:`~course_lib.datasets.load_chapter_data` when their ``dataset`` parameter is
+``"lastfm_hetrec2011"`` (by default they run on the synthetic music world). Reference: Cantador,
+Brusilovsky & Kuflik (2011), HetRec 2011.
 """
 
 from __future__ import annotations

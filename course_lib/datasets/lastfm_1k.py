@@ -1,8 +1,10 @@
 """The Last.fm 1K listening log (Celma 2010), aggregated into user x item play counts.
 
 Part of :mod:`course_lib.datasets`. No chapter teaches it: the data card
-``datasets/lastfm_1k.md`` uses it (the chapters run on the synthetic music world,
-:mod:`course_lib.music_world`). Reference: Celma (2010), *Music Recommendation and Discovery*.
+``datasets/lastfm_1k.md`` uses it, and chapters 01, 02, 02b and 06 read it through
+:func:`~course_lib.datasets.load_chapter_data` when their ``dataset`` parameter is
+``"lastfm_1k"`` (by default they run on the synthetic music world). Reference: Celma (2010),
+*Music Recommendation and Discovery*.
 """
 
 from __future__ import annotations

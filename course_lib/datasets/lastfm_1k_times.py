@@ -92,7 +92,8 @@ def first_listens(
     plays = data.plays.tocsr()
     plays.sort_indices()
     if not (
-        np.array_equal(matrix.indptr, plays.indptr) and np.array_equal(matrix.indices, plays.indices)
+        np.array_equal(matrix.indptr, plays.indptr)
+        and np.array_equal(matrix.indices, plays.indices)
     ):
         raise ValueError(
             f"{member.label}: the timestamps do not cover exactly the counted plays (the file "

@@ -130,6 +130,18 @@ class ChapterData:
         events = self.info.get("events", 0) + self.info.get("skipped_lines", 0)
         return self.info.get("users") == published["users"] and events == published["events"]
 
+    @property
+    def known_results(self) -> bool:
+        """Whether the chapters' text describes the results on these data, and asserts them.
+
+        True for the music world and for the complete HetRec 2011 data, whose runs the
+        chapters describe; false for a sample, a test fixture, or Last.fm 1K (no run of the
+        chapters on it is described). The chapters assert the results they describe (a model
+        beating a baseline, a trend over a grid) only where this is true; shapes, invariants
+        and agreements between two implementations are asserted on every data set.
+        """
+        return self.is_synthetic or (self.dataset == "lastfm_hetrec2011" and self.complete)
+
     def provides(self, feature: str, needed_by: str) -> bool:
         """Whether the data offer ``feature``; if not, print one line saying what is skipped.
 
@@ -142,13 +154,13 @@ class ChapterData:
             What needs it, for the printed line (e.g. ``"the map of section 10"``).
         """
         if feature not in _FEATURE_WORDS:
-            raise ValueError(
-                f"unknown feature {feature!r}; choose one of {sorted(_FEATURE_WORDS)}"
-            )
+            raise ValueError(f"unknown feature {feature!r}; choose one of {sorted(_FEATURE_WORDS)}")
         if feature in self.features:
             return True
-        print(f"Skipped on {self.dataset}: {needed_by} needs {_FEATURE_WORDS[feature]}, "
-              "which these data lack.")
+        print(
+            f"Skipped on {self.dataset}: {needed_by} needs {_FEATURE_WORDS[feature]}, "
+            "which these data lack."
+        )
         return False
 
     def split(

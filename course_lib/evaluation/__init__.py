@@ -38,8 +38,8 @@ from course_lib.evaluation.feedback import (
 )
 from course_lib.evaluation.metrics import ScoreFunction, Scores, ranking_metrics, top_k_items
 from course_lib.evaluation.split import split_plays
-from course_lib.evaluation.time_split import split_plays_by_time
 from course_lib.evaluation.synthetic import random_plays
+from course_lib.evaluation.time_split import split_plays_by_time
 
 __all__ = [
     "CONFIDENCE_KINDS",

@@ -53,17 +53,30 @@ def split_plays(
         or items, with negative/NaN counts, or in which no user played two items or more (the
         test matrix would be empty and no user could be evaluated).
     """
-    test_fraction = require_number(
+    test_fraction = require_test_fraction(test_fraction)
+    seed = require_int(seed, "seed", minimum=0)
+    csr = validate_nonempty_plays(plays)
+    rows, per_user = users_with_two_items(csr)
+    keys = np.random.default_rng(seed).random(csr.nnz)
+    order = np.lexsort((keys, rows))  # random order of entries inside each row
+    return hold_out(csr, rows, per_user, order, test_fraction, latest=False)
+
+
+def require_test_fraction(test_fraction: object) -> float:
+    """``test_fraction`` as a float in (0, 1), or a clear error (shared by the two splits)."""
+    fraction = require_number(
         test_fraction, "test_fraction", minimum=0.0, maximum=1.0, strict_minimum=True
     )
-    if test_fraction == 1.0:
+    if fraction == 1.0:
         raise ValueError(
             "test_fraction must be in (0, 1), got 1.0: every user keeps at least one item in "
             "training; pass e.g. test_fraction=0.2"
         )
-    seed = require_int(seed, "seed", minimum=0)
-    csr = validate_nonempty_plays(plays)
-    n_users = csr.shape[0]
+    return fraction
+
+
+def users_with_two_items(csr: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """The row of every entry and the entries per user; refuses a matrix nobody could test."""
     per_user = np.diff(csr.indptr)
     if not np.any(per_user >= 2):
         raise ValueError(
@@ -71,20 +84,36 @@ def split_plays(
             "so the test matrix would be empty; split a matrix with richer users (drop users "
             "with a single item before splitting, or use more data)"
         )
-    rows = np.repeat(np.arange(n_users), per_user)
-    rng = np.random.default_rng(seed)
-    keys = rng.random(csr.nnz)
-    order = np.lexsort((keys, rows))  # random order of entries inside each row
+    return np.repeat(np.arange(csr.shape[0]), per_user), per_user
+
+
+def hold_out(
+    csr: sp.csr_matrix,
+    rows: np.ndarray,
+    per_user: np.ndarray,
+    order: np.ndarray,
+    test_fraction: float,
+    *,
+    latest: bool,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Hold out ``test_fraction`` of each user's entries, taken in ``order`` within the user.
+
+    ``order`` sorts the entries by user first (a ``np.lexsort`` whose last key is ``rows``);
+    the held-out entries are the first ones in that order, or the last ones if ``latest``. Each
+    user keeps at least one entry in training and, with two or more, gives at least one to test.
+    """
     rank = np.empty(csr.nnz, dtype=np.int64)
     rank[order] = np.arange(csr.nnz) - np.repeat(csr.indptr[:-1], per_user)
     n_test = np.rint(test_fraction * per_user).astype(np.int64)
-    n_test = np.clip(n_test, 1, None)
-    n_test = np.minimum(n_test, per_user - 1)  # users with one item keep it in train
+    n_test = np.minimum(np.clip(n_test, 1, None), per_user - 1)  # one item stays in train
     n_test = np.maximum(n_test, 0)
-    in_test = rank < np.repeat(n_test, per_user)
+    if latest:
+        in_test = rank >= np.repeat(per_user - n_test, per_user)
+    else:
+        in_test = rank < np.repeat(n_test, per_user)
 
     def _pick(mask: np.ndarray) -> sp.csr_matrix:
-        indptr = np.r_[0, np.cumsum(np.bincount(rows[mask], minlength=n_users))]
+        indptr = np.r_[0, np.cumsum(np.bincount(rows[mask], minlength=csr.shape[0]))]
         return sp.csr_matrix((csr.data[mask], csr.indices[mask], indptr), shape=csr.shape)
 
     return _pick(~in_test), _pick(in_test)

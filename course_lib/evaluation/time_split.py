@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from course_lib.validation import require_number, validate_nonempty_plays
+from course_lib.evaluation.split import hold_out, require_test_fraction, users_with_two_items
+from course_lib.validation import validate_nonempty_plays
 
 __all__ = ["split_plays_by_time"]
 
@@ -43,7 +44,7 @@ def split_plays_by_time(
     Returns
     -------
     train, test : scipy.sparse.csr_matrix
-        Same shape and dtype as ``plays``; their sum is ``plays`` and they share no entry.
+        Like :func:`split_plays`'s: the shape and dtype of ``plays``, summing to it, disjoint.
 
     Raises
     ------
@@ -53,14 +54,7 @@ def split_plays_by_time(
         ``test_fraction`` outside (0, 1); ``first_played`` of another shape or another sparsity
         pattern than ``plays``, or with NaN times; ``plays`` without two items for any user.
     """
-    test_fraction = require_number(
-        test_fraction, "test_fraction", minimum=0.0, maximum=1.0, strict_minimum=True
-    )
-    if test_fraction == 1.0:
-        raise ValueError(
-            "test_fraction must be in (0, 1), got 1.0: every user keeps at least one item in "
-            "training; pass e.g. test_fraction=0.2"
-        )
+    test_fraction = require_test_fraction(test_fraction)
     csr = validate_nonempty_plays(plays)
     if not sp.issparse(first_played) or first_played.shape != csr.shape:
         shape = getattr(first_played, "shape", type(first_played).__name__)
@@ -83,24 +77,6 @@ def split_plays_by_time(
     stamp = np.asarray(explicit.data, dtype=np.float64)
     if np.isnan(stamp).any():
         raise ValueError("first_played holds NaN times; every played entry needs a time")
-    per_user = np.diff(csr.indptr)
-    if not np.any(per_user >= 2):
-        raise ValueError(
-            f"no user of plays {csr.shape} played two items or more, so the test matrix would "
-            "be empty; split a matrix with richer users"
-        )
-    n_users = csr.shape[0]
-    rows = np.repeat(np.arange(n_users), per_user)
+    rows, per_user = users_with_two_items(csr)
     order = np.lexsort((csr.indices, stamp, rows))  # by user, then time, then item
-    rank = np.empty(csr.nnz, dtype=np.int64)
-    rank[order] = np.arange(csr.nnz) - np.repeat(csr.indptr[:-1], per_user)
-    n_test = np.rint(test_fraction * per_user).astype(np.int64)
-    n_test = np.minimum(np.clip(n_test, 1, None), per_user - 1)
-    n_test = np.maximum(n_test, 0)
-    in_test = rank >= np.repeat(per_user - n_test, per_user)  # the latest n_test of each user
-
-    def _pick(mask: np.ndarray) -> sp.csr_matrix:
-        indptr = np.r_[0, np.cumsum(np.bincount(rows[mask], minlength=n_users))]
-        return sp.csr_matrix((csr.data[mask], csr.indices[mask], indptr), shape=csr.shape)
-
-    return _pick(~in_test), _pick(in_test)
+    return hold_out(csr, rows, per_user, order, test_fraction, latest=True)

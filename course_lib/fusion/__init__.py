@@ -5,15 +5,20 @@ tail music recommendation with deep architectures"): small networks regress the 
 factors of an implicit-feedback matrix factorisation (chapter 02) from expert attributes (the
 Music Genome Project), from listener tags, from audio (chapter 04's convnet) and from genres, with
 a cosine-distance loss, Adam with default parameters, 50 % dropout on the dense layers, early
-stopping and mini-batches of 64. The sources are then combined in two ways:
+stopping, and mini-batches of 64 for the audio model and 256 for the attribute model. The
+sources are combined in the talk's words:
 
-* **early fusion**: the inputs are concatenated inside one network (:func:`build_factor_mlp` with
-  several inputs), trained end to end;
-* **late fusion**: separately trained models are combined afterwards with non-negative weights
-  fitted on a validation split, either over their predicted factors (:func:`fit_blend_weights`,
-  non-negative least squares, Breiman 1996) or over the scores of whole recommenders
-  (:func:`fit_ensemble_weights`, a pairwise logistic loss as in BPR, Rendle et al. 2009), the
-  "ensemble of recommenders" of Pandora (Nieto 2017; Dorman at Spotify ML Day 2018).
+* **late fusion**: one network with a dense branch per source, the branches merged
+  (concatenated) inside the network and trained end to end, the talk's "late-fusion deep
+  architecture" (:func:`build_factor_mlp` with several inputs, :func:`fit_factor_mlp`);
+* **early fusion**: the sources' features concatenated into one input vector of one network
+  (:func:`fit_factor_mlp` with ``fusion="early"``);
+* **blending**: separately trained models combined afterwards with non-negative weights fitted on
+  a validation split, over their predicted factors (:func:`fit_blend_weights`, non-negative
+  least squares, Breiman 1996);
+* **ensembles of recommenders**: the same idea over the scores of whole recommenders
+  (:func:`fit_ensemble_weights`, a pairwise logistic loss as in BPR, Rendle et al. 2009), as
+  at Pandora (Nieto 2017; Dorman at Spotify ML Day 2018).
 
 Because the long tail is the point, results are split by popularity bucket
 (:func:`popularity_buckets`: head, torso, tail). The convnet, its training loop, its losses and the
@@ -23,12 +28,12 @@ One file per job:
 
 * :mod:`~course_lib.fusion.features`: attributes, tags, genres, the untagged share (section 2);
 * :mod:`~course_lib.fusion.audio_model`: the cached audio convnet and its outputs (section 3);
-* :mod:`~course_lib.fusion.mlp`: the factor networks, one source or several (section 4);
+* :mod:`~course_lib.fusion.mlp`: the factor networks, early and late fusion (sections 4, 7);
 * :mod:`~course_lib.fusion.talk`: the talk's results table beside ours (section 5);
 * :mod:`~course_lib.fusion.distances`: cosine distances, paired comparison, by group (5, 6);
-* :mod:`~course_lib.fusion.experiments`: the repeated-split experiment (section 5);
+* :mod:`~course_lib.fusion.experiments`: the repeated splits, by track or artist (5);
 * :mod:`~course_lib.fusion.buckets`: popularity buckets and metrics per bucket (1, 6, 8);
-* :mod:`~course_lib.fusion.blending`: late fusion of predicted factors (section 7);
+* :mod:`~course_lib.fusion.blending`: blending of predicted factors (section 7);
 * :mod:`~course_lib.fusion.ensembles`: ensembles of recommenders (section 8);
 * :mod:`~course_lib.fusion.checks`: the exercise checks (through :mod:`course_lib.checks`).
 

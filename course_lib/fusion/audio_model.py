@@ -18,6 +18,7 @@ import numpy as np
 from course_lib.cache import cache_dir, fingerprint, load_or_train
 from course_lib.convnet import (
     PRESETS,
+    TRAINING_VERSION,
     build_factor_convnet,
     center_crop,
     describe_device,
@@ -210,6 +211,7 @@ def load_or_train_audio_model(
         "seed": require_int(seed, "seed", minimum=0),
         "loss": "cosine",
         "world": [str(getattr(world, "size", "?")), int(getattr(world, "seed", -1))],
+        "training_version": TRAINING_VERSION,
     }
 
     def spectrograms() -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Late fusion of predicted factors: non-negative blending weights and the blend itself.
+"""Blending predicted factors: non-negative blending weights and the blend itself.
 
-Taught in chapter 07 (``chapters/07_fusion.md``, section 7 "Early versus late fusion", exercises
-7.1 and 7.3): separately trained models are combined afterwards with non-negative weights
-fitted on the validation tracks (stacked regressions, Breiman 1996).
+Taught in chapter 07 (``chapters/07_fusion.md``, section 7 "Early fusion, late fusion and
+blending", exercises 7.1 and 7.3): separately trained models are combined afterwards with
+non-negative weights fitted on the validation tracks (stacked regressions, Breiman 1996). The
+chapter keeps the words of Nieto (2017), whose "late fusion" merges one branch per source
+inside a network (:mod:`course_lib.fusion.mlp`); combining finished models is blending.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _stack_predictions(predictions: Sequence[Any] | Mapping[str, Any]) -> list[n
 def fit_blend_weights(
     predictions: Sequence[np.ndarray] | Mapping[str, np.ndarray], targets: np.ndarray
 ) -> np.ndarray:
-    """Non-negative blending weights for several models' predicted factors (late fusion).
+    """Non-negative blending weights for several models' predicted factors.
 
     Every prediction and target row is first scaled to unit length (only directions matter for
     the cosine distance); then ``w >= 0`` minimises the squared error of the blend,
@@ -75,7 +77,7 @@ def fit_blend_weights(
 
 
 def blend(predictions: Sequence[np.ndarray] | Mapping[str, np.ndarray], weights: Any) -> np.ndarray:
-    """``sum_m w_m * P_m / ||P_m row||``: the late-fusion prediction (float32).
+    """``sum_m w_m * P_m / ||P_m row||``: the blended prediction (float32).
 
     Raises
     ------

@@ -33,7 +33,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercise 7.1: fit the blending weights (late fusion)
+# Exercise 7.1: fit the blending weights
 # ---------------------------------------------------------------------------------------------
 def _blend_cases() -> list[Case]:
     rng = np.random.default_rng(7)

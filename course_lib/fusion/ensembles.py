@@ -1,4 +1,4 @@
-"""Ensembles of recommenders: late fusion of whole recommenders' scores.
+"""Ensembles of recommenders: whole recommenders' scores, blended with learned weights.
 
 Taught in chapter 07 (``chapters/07_fusion.md``, section 8): the "ensemble of recommenders" of
 Pandora (Nieto 2017; Dorman at Spotify ML Day 2018). Each recommender's scores are standardised

@@ -1,9 +1,16 @@
-"""Factor regression networks: one source, or several fused inside one network (early fusion).
+"""Factor regression networks: one source, or several fused (early or late fusion).
 
-Taught in chapter 07 (``chapters/07_fusion.md``, section 4 "One small network per source, and
-networks over several sources"): small Keras networks regress unit-norm ALS item factors from a
-track's descriptions with the settings of Nieto (2017): cosine-distance loss, Adam, 50 % dropout,
-early stopping, mini-batches of 64.
+Taught in chapter 07 (``chapters/07_fusion.md``, section 4 "Networks from each source, and the
+late-fusion network", where the student writes the late-fusion network layer by layer and
+checks it against :func:`build_factor_mlp`; section 7 compares early fusion, late fusion and
+blending). Small Keras networks regress unit-norm ALS item factors from a track's descriptions
+with the settings of Nieto (2017): cosine-distance loss, Adam, 50 % dropout, early stopping,
+mini-batches of 256 (the talk's size for its attribute model). The course's words follow the
+talk: **late fusion** is one network with a dense branch per source, the branches merged
+(concatenated) before the shared layers and the output, the talk's "late-fusion deep
+architecture"; **early fusion** concatenates the sources' features into one input vector
+before the first layer; combining separately trained models afterwards is **blending**
+(:mod:`course_lib.fusion.blending`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,13 @@ import numpy as np
 
 from course_lib.convnet import cosine_distance, normalize_factors
 from course_lib.fusion._inputs import same_rows, source_names, split_parts
-from course_lib.validation import require_int, require_number, validate_index, validate_matrix
+from course_lib.validation import (
+    require_choice,
+    require_int,
+    require_number,
+    validate_index,
+    validate_matrix,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -44,11 +57,13 @@ def build_factor_mlp(
     """A small network from one or several feature vectors to ``n_factors`` latent factors.
 
     Each input ``name`` gets its own dense branch (``{name}_dense``, ReLU, ``branch_units``) with
-    dropout; several branches are concatenated (layer ``fusion``), so the sources meet inside one
-    network trained end to end (the "late-fusion deep architecture" of Nieto 2017; early fusion
-    in this course's words, because one network sees all inputs). Then ``hidden_units`` dense
-    ReLU layers with dropout and a linear ``factors`` output. Nieto (2017) uses 50 % dropout on
-    the dense layers.
+    dropout (``{name}_dropout``). Several branches are concatenated (layer ``fusion``), so the
+    sources meet inside one network trained end to end: late fusion, the "late-fusion deep
+    architecture" of Nieto (2017). Then ``hidden_units`` dense ReLU layers with dropout
+    (``hidden1``, ``hidden1_dropout``, ...) and a linear ``factors`` output. One input gives a
+    single-branch network: a model of one source or, when that input holds several sources'
+    features side by side, early fusion (:func:`fit_factor_mlp` with ``fusion="early"``).
+    Nieto (2017) uses 50 % dropout on the dense layers.
 
     Parameters
     ----------
@@ -133,6 +148,7 @@ class FactorMLP:
     history: dict[str, list[float]]
     seconds: float
     best_epoch: int
+    fusion: str = "late"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -146,11 +162,14 @@ class FactorMLP:
 
     def predict(self, features: Mapping[str, Any], rows: Any = None) -> np.ndarray:
         """Predicted factors for ``rows`` (default all) of the feature matrices."""
-        xs = _select(features, self.sources, rows)
-        # A direct call (inference mode) instead of model.predict: no tf.function is traced per
-        # model, which keeps a notebook that trains many small networks quiet and quick.
+        xs = _inputs(_select(features, self.sources, rows), self.fusion)
+        from keras import ops
+
+        # A direct call (inference mode) instead of model.predict: no predict function is traced
+        # per model, which keeps a notebook that trains many small networks quiet and quick.
+        # convert_to_numpy: a PyTorch output carries its graph and refuses np.asarray.
         out = self.model(xs, training=False)
-        return np.asarray(out, dtype=np.float32)
+        return ops.convert_to_numpy(out).astype(np.float32)
 
 
 def _select(features: Mapping[str, Any], sources: Sequence[str], rows: Any) -> list[np.ndarray]:
@@ -170,6 +189,41 @@ def _select(features: Mapping[str, Any], sources: Sequence[str], rows: Any) -> l
     return [a[idx] for a in arrays]
 
 
+def _inputs(arrays: list[np.ndarray], fusion: str) -> list[np.ndarray]:
+    """The network's inputs: one array per source (late), or all side by side (early)."""
+    if fusion == "early" and len(arrays) > 1:
+        return [np.concatenate(arrays, axis=1)]
+    return arrays
+
+
+def _datasets(
+    xs: list[np.ndarray], y: np.ndarray, tr: np.ndarray, va: np.ndarray, batch_size: int, seed: int
+) -> tuple[Any, Any]:
+    """Training and validation data for ``model.fit``.
+
+    Under TensorFlow, ``tf.data`` pipelines (shuffled each epoch with ``seed``; the validation
+    batches cached): with a few hundred training rows an epoch is a handful of steps, and
+    NumPy arrays would cost Keras more per epoch in setting up than the steps themselves.
+    Other backends get the arrays.
+    """
+    import keras
+
+    train = (tuple(x[tr] for x in xs), y[tr])
+    val = (tuple(x[va] for x in xs), y[va])
+    if keras.backend.backend() != "tensorflow":
+        return train, val
+    import tensorflow as tf
+
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices(train)
+        .shuffle(len(tr), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(2)
+    )
+    val_ds = tf.data.Dataset.from_tensor_slices(val).batch(max(batch_size, 1024)).cache()
+    return train_ds, val_ds
+
+
 def fit_factor_mlp(
     features: Mapping[str, Any],
     targets: np.ndarray,
@@ -180,9 +234,10 @@ def fit_factor_mlp(
     hidden_units: Sequence[int] = (128,),
     dropout: float = 0.5,
     epochs: int = 200,
-    batch_size: int = 64,
+    batch_size: int = 256,
     patience: int = 10,
     seed: int = 0,
+    fusion: str = "late",
     verbose: int = 0,
 ) -> FactorMLP:
     """Train :func:`build_factor_mlp` to predict unit-norm ``targets`` from the chosen sources.
@@ -190,8 +245,10 @@ def fit_factor_mlp(
     Nieto (2017): loss ``L = 1 - (1/M) sum f(x)^T y / (||f(x)|| ||y||)``
     (:func:`course_lib.convnet.cosine_distance`, the same Keras loss chapter 04 trains with), Adam
     with default parameters, 50 % dropout on dense layers, early stopping on the validation loss
-    (best weights restored) and mini-batches of 64. Several ``sources`` make an early-fusion
-    network.
+    (best weights restored) and mini-batches of 256, the talk's size for its attribute (MGP)
+    model. Several ``sources`` are fused: by default in the talk's late-fusion network, a
+    branch per source merged inside the network (:func:`build_factor_mlp`); with
+    ``fusion="early"`` their features are concatenated into one input of one branch.
 
     Parameters
     ----------
@@ -206,6 +263,9 @@ def fit_factor_mlp(
         Architecture (:func:`build_factor_mlp`).
     epochs, batch_size, patience, seed, verbose
         ``epochs`` is an upper bound; early stopping usually ends training first.
+    fusion : {"late", "early"}
+        How several sources meet: a branch each, merged inside the network (``"late"``, Nieto
+        2017), or side by side in one input vector (``"early"``). No difference for one source.
 
     Returns
     -------
@@ -218,7 +278,8 @@ def fit_factor_mlp(
         string; feature matrices or targets that are empty, hold NaN, or differ in their numbers
         of rows; a split without train/val parts, with empty, overlapping or out-of-range parts;
         ``epochs``, ``batch_size``, ``patience`` or ``seed`` that are not integers of the right
-        range (booleans and strings included); whatever :func:`build_factor_mlp` refuses.
+        range (booleans and strings included); a ``fusion`` other than ``"late"`` or
+        ``"early"``; whatever :func:`build_factor_mlp` refuses.
     """
     import keras
 
@@ -237,9 +298,12 @@ def fit_factor_mlp(
     batch_size = require_int(batch_size, "batch_size", minimum=1)
     patience = require_int(patience, "patience", minimum=0)
     seed = require_int(seed, "seed", minimum=0)
+    require_choice(fusion, "fusion", ("late", "early"))
+    xs = _inputs(xs, fusion)
+    input_names = names if len(xs) == len(names) else ("_".join(_layer_name(n) for n in names),)
     keras.utils.set_random_seed(seed)
     model = build_factor_mlp(
-        {n: x.shape[1] for n, x in zip(names, xs)},
+        {n: x.shape[1] for n, x in zip(input_names, xs)},
         y.shape[1],
         branch_units=branch_units,
         hidden_units=hidden_units,
@@ -250,18 +314,28 @@ def fit_factor_mlp(
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=patience, restore_best_weights=True
     )
+    train, val = _datasets(xs, y, tr, va, batch_size, seed)
     start = time.perf_counter()
-    history = model.fit(
-        [x[tr] for x in xs],
-        y[tr],
-        validation_data=([x[va] for x in xs], y[va]),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=verbose,
-        callbacks=[stop],
-    )
+    if isinstance(train, tuple):  # NumPy arrays (backends other than TensorFlow)
+        history = model.fit(
+            *train,
+            validation_data=val,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=verbose,
+            callbacks=[stop],
+        )
+    else:
+        history = model.fit(
+            train,
+            validation_data=val,
+            epochs=epochs,
+            shuffle=False,  # the pipeline shuffles, with the seed
+            verbose=verbose,
+            callbacks=[stop],
+        )
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     best = int(np.argmin(hist["val_loss"])) + 1
-    return FactorMLP(model, names, hist, seconds, best)
+    return FactorMLP(model, names, hist, seconds, best, fusion=fusion)

@@ -108,7 +108,7 @@ def top_steps_playlist(
     Returns
     -------
     Playlist
-        ``tracks`` (best first), ``scores`` and ``peak_steps``.
+        As :func:`filter_playlist` returns it: tracks best first, their scores, peak steps.
 
     Raises
     ------

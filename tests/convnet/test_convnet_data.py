@@ -1,9 +1,11 @@
-"""Tests of course_lib.convnet.data: splits, crops and the tf.data pipeline (chapter 04)."""
+"""Tests of course_lib.convnet.data and .pipeline: splits, crops, the PyDataset (chapter 04)."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from course_lib import convnet as C
 
@@ -71,9 +73,14 @@ def test_pipeline_crops_windows_shuffles_with_a_seed_and_centres_validation() ->
     idx = np.arange(2, 10)
 
     def epoch(ds) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [(x.numpy(), y.numpy()) for x, y in ds.unbatch()]
+        out = []
+        for x, y in ds:  # one epoch, as model.fit reads it; then the next epoch's crops
+            out += list(zip(ops.convert_to_numpy(x), ops.convert_to_numpy(y)))
+        ds.on_epoch_end()
+        return out
 
     ds = C.make_factor_dataset(mels, targets, idx, 12, batch_size=3, training=True, seed=7)
+    assert isinstance(ds, keras.utils.PyDataset) and len(ds) == 3  # 8 tracks: 3 + 3 + 2
     first, second = epoch(ds), epoch(ds)
     again = epoch(
         C.make_factor_dataset(mels, targets, idx, 12, batch_size=3, training=True, seed=7)
@@ -122,3 +129,49 @@ def test_pipeline_refuses_bad_spectrograms_targets_and_indices() -> None:
         C.make_factor_dataset(mels[0], targets, idx, 12)
     with pytest.raises(TypeError, match="batch_size must be an integer"):
         C.make_factor_dataset(mels, targets, idx, 12, batch_size=3.0)
+
+
+class ChapterCrops:
+    """Chapter 04's ``RandomCrops`` (section 3), as the students write it, without Keras."""
+
+    def __init__(self, log_mels, targets, rows, n_frames, batch_size, seed):
+        self.log_mels, self.targets, self.rows = log_mels, targets, np.asarray(rows)
+        self.n_frames, self.batch_size = n_frames, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(self.rows)
+        last_start = self.log_mels.shape[1] - self.n_frames
+        self.starts = self.rng.integers(0, last_start + 1, size=len(self.rows))
+
+    def __getitem__(self, i):
+        part = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        rows, starts = self.order[part], self.starts[part]
+        x = np.stack([self.log_mels[r, s : s + self.n_frames] for r, s in zip(rows, starts)])
+        return x, self.targets[rows]
+
+
+@pytest.mark.parametrize("on_device", [False, True])
+def test_pipeline_gives_the_chapters_crops_for_the_same_seed(on_device: bool) -> None:
+    """Offsets and order come from numpy: the same crops as the chapter's, on every backend."""
+    rng = np.random.default_rng(5)
+    mels = rng.normal(size=(12, 40, 3)).astype("float32")
+    targets = rng.normal(size=(12, 2)).astype("float32")
+    idx = np.array([1, 2, 4, 5, 7, 8, 10, 11])
+    ours = C.make_factor_dataset(
+        mels, targets, idx, 9, batch_size=3, training=True, seed=11, on_device=on_device
+    )
+    theirs = ChapterCrops(mels, C.normalize_factors(targets), idx, 9, 3, seed=11)
+    for _ in range(2):  # two epochs
+        for i in range(len(ours)):
+            x, y = (ops.convert_to_numpy(a) for a in ours[i])
+            np.testing.assert_array_equal(x, theirs[i][0])
+            np.testing.assert_allclose(y, theirs[i][1], rtol=1e-6)
+        ours.on_epoch_end()
+        theirs.on_epoch_end()
+    val = C.make_factor_dataset(mels, targets, idx, 9, batch_size=5, on_device=on_device)
+    x = np.concatenate([ops.convert_to_numpy(val[i][0]) for i in range(len(val))])
+    np.testing.assert_array_equal(x, C.center_crop(mels[idx], 9))
+    with pytest.raises(IndexError):
+        val[len(val)]

@@ -17,14 +17,9 @@ def test_global_temporal_pooling_matches_numpy() -> None:
     assert layer.epsilon == 1e-3
 
 
-def test_pooling_gradient_is_finite_for_a_silent_channel() -> None:
-    import tensorflow as tf
-
-    x = tf.zeros((2, 7, 3))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = tf.reduce_sum(C.GlobalTemporalPooling()(x))
-    assert np.all(np.isfinite(tape.gradient(y, x).numpy()))
+def test_pooling_gradient_is_finite_for_a_silent_channel(input_gradient) -> None:
+    grad = input_gradient(C.GlobalTemporalPooling(), np.zeros((2, 7, 3), dtype="float32"))
+    assert grad.shape == (2, 7, 3) and np.all(np.isfinite(grad))
 
 
 def test_pooling_refuses_a_bad_epsilon() -> None:

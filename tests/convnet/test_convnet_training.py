@@ -127,3 +127,16 @@ def test_a_model_with_a_free_time_axis_needs_its_receptive_field() -> None:
         C.predict_track_factors(free, clips, window=4)
     with pytest.raises(ValueError, match="has 4 frames; at least 5 are needed"):
         C.predict_track_factors(free, clips[:, :4])
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_the_gpu_path_trains_on_the_cpu_too(toy_problem, policy: str) -> None:
+    """Mixed precision and crops cut on the device (the GPU defaults) run anywhere."""
+    x, y = toy_problem(n=40)
+    model = C.build_factor_convnet(110, 8, 4, preset="course", seed=0, dtype_policy=policy)
+    history = C.train_factor_model(
+        model, x, y, np.arange(32), np.arange(32, 40), epochs=2, batch_size=16, on_device=True
+    )
+    assert np.all(np.isfinite(history.history["loss"] + history.history["val_loss"]))
+    assert model.get_layer("conv1").compute_dtype == policy.removeprefix("mixed_")
+    assert model.output.dtype == "float32"  # the factors stay float32

@@ -30,6 +30,26 @@ def test_fusion_gain_by_split_repeats_the_comparison_per_seed(tmp_path, monkeypa
         fu.fusion_gain_by_split(world, [], **SETTINGS)
 
 
+def test_split_by_artist_keeps_every_artist_on_one_side(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    world = make_music_world("tiny", seed=0)
+    seen = []
+    real = fu.experiments.split_tracks
+
+    def spy(*args, **kwargs):
+        split = real(*args, **kwargs)
+        seen.append((kwargs.get("by"), split))
+        return split
+
+    monkeypatch.setattr(fu.experiments, "split_tracks", spy)
+    table = fu.fusion_gain_by_split(world, [3], by="artist", **SETTINGS)
+    assert list(table.index) == [3] and table.loc[3, "test tracks"] > 0
+    ((by, split),) = seen
+    assert by == "artist"
+    artist = world.tracks["artist_id"].to_numpy()
+    assert not set(artist[split["train"]]) & set(artist[split["test"]])
+
+
 # --- issue 17: refused before any ALS fit or training -------------------------------------------
 
 
@@ -50,6 +70,10 @@ def test_bad_seeds_and_settings_are_refused_before_anything_is_trained(tmp_path,
         fu.fusion_gain_by_split(world, [3], **{**SETTINGS, "als_settings": None})
     with pytest.raises(TypeError, match="max_epochs must be an integer"):
         fu.fusion_gain_by_split(world, [3], **{**SETTINGS, "max_epochs": 2.5})
+    with pytest.raises(TypeError, match="audio_batch_size must be an integer"):
+        fu.fusion_gain_by_split(world, [3], audio_batch_size=True, **SETTINGS)
+    with pytest.raises(ValueError, match="by"):
+        fu.fusion_gain_by_split(world, [3], by="album", **SETTINGS)
     mels = world.log_mel(progress=False)
     with pytest.raises(ValueError, match=r"spectrograms but the world has \d+ tracks"):
         fu.fusion_gain_by_split(world, [3], log_mels=mels[:-1], **SETTINGS)

@@ -1,4 +1,4 @@
-"""Tests of course_lib.fusion.mlp (chapter 07, section 4): factor networks, early fusion."""
+"""Tests of course_lib.fusion.mlp (chapter 07, sections 4 and 7): late and early fusion."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ def test_build_factor_mlp_layers_and_errors():
         fu.build_factor_mlp({"a": 0}, 2)
     with pytest.raises(ValueError, match="dropout"):
         fu.build_factor_mlp(3, 2, dropout=1.0)
+
+
+def test_late_fusion_has_a_branch_per_source_and_the_counted_parameters():
+    dims, n_factors = {"audio": 8, "tags": 5}, 4
+    late = fu.build_factor_mlp(dims, n_factors, branch_units=6, hidden_units=(7,))
+    types = {layer.name: type(layer).__name__ for layer in late.layers}
+    assert types["audio_dense"] == types["tags_dense"] == "Dense"
+    assert types["fusion"] == "Concatenate" and late.get_layer("fusion").output.shape[1] == 12
+    # (n_in + 1) * n_out per dense layer: two branches, the shared hidden layer, the output
+    assert late.count_params() == 9 * 6 + 6 * 6 + 13 * 7 + 8 * 4
+    early = fu.build_factor_mlp({"audio_tags": 13}, n_factors, branch_units=6, hidden_units=(7,))
+    assert early.count_params() == 14 * 6 + 7 * 7 + 8 * 4
+    assert "fusion" not in [layer.name for layer in early.layers]
 
 
 def _linear_problem(seed=0, n=300):
@@ -46,6 +59,29 @@ def test_fit_factor_mlp_learns_and_fusion_helps(unit):
     assert both.seconds_per_epoch > 0
     again = fu.fit_factor_mlp(feats, y, split, **kw)
     np.testing.assert_allclose(again.predict(feats, test), both.predict(feats, test), atol=1e-5)
+
+
+def test_early_fusion_concatenates_the_sources_into_one_input():
+    feats, y, split = _linear_problem()
+    kw = {"epochs": 30, "patience": 5, "dropout": 0.1, "batch_size": 32, "seed": 0}
+    early = fu.fit_factor_mlp(feats, y, split, fusion="early", **kw)
+    late = fu.fit_factor_mlp(feats, y, split, **kw)
+    assert early.fusion == "early" and late.fusion == "late"
+    assert len(early.model.inputs) == 1 and early.model.input_shape == (None, 9)
+    assert len(late.model.inputs) == 2
+    assert "fusion" not in [layer.name for layer in early.model.layers]
+    test = split["test"]
+    d_early = fu.cosine_distances(early.predict(feats, test), y[test]).mean()
+    assert d_early < 0.5, "early fusion should learn the linear map too"
+    assert early.model.count_params() != late.model.count_params()
+    with pytest.raises(ValueError, match="fusion"):
+        fu.fit_factor_mlp(feats, y, split, fusion="middle", **kw)
+
+
+def test_default_batch_size_is_the_talks_256_for_the_attribute_model():
+    import inspect
+
+    assert inspect.signature(fu.fit_factor_mlp).parameters["batch_size"].default == 256
 
 
 def test_fit_factor_mlp_rejects_misaligned_inputs():
