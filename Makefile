@@ -123,8 +123,9 @@ STUDENT_BOOK ?= _build/student
 book-build: _build/.course_lib.stamp
 ifeq ($(SOLUTIONS),no)
 	$(PY) $(ROOT)/tools/student_book.py $(STUDENT_BOOK) --cache $(JUPYTER_CACHE)
-	$(BIN)/jupyter-book build $(STUDENT_BOOK) --config $(STUDENT_BOOK)/book.yml \
-	  --toc $(STUDENT_BOOK)/_toc.yml $(BOOK_FLAGS)
+	$(BIN)/jupyter-book build $(abspath $(STUDENT_BOOK)) \
+	  --config $(abspath $(STUDENT_BOOK))/book.yml --toc $(abspath $(STUDENT_BOOK))/_toc.yml \
+	  $(BOOK_FLAGS)
 else
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --config $(BOOK_ROOT)/book.yml \
 	  --toc $(BOOK_ROOT)/_toc.yml $(BOOK_FLAGS)

@@ -42,6 +42,9 @@ _SOLUTION_LINKS = [
     re.compile(r"\s*\{ref\}`[Ss]olution <sol-[^>]*>`\.?"),
     re.compile(r"\s*\[[Ss]olution\]\(\.\./solutions/[^)]*\)\.?"),
 ]
+#: Any link into the solutions that survives the patterns above (``{ref}`x <sol-..>```,
+#: ``{ref}`sol-..```, ``](../solutions/..)``): a chapter must use one of the forms above.
+SOLUTION_REFERENCE = re.compile(r"<sol-|`sol-|\]\(\.\./solutions/")
 _EXERCISE = re.compile(r"NotImplementedError\(\s*[\"']Exercise (\d+[a-z]?\.\d+[a-z]?)")
 _CHECK_CALL = re.compile(r"\bchecks\.(check_\w+)\(\s*([A-Za-z_]\w*)")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from handout import strip_solution_links  # noqa: E402  (a sibling tool, not a package)
+from handout import SOLUTION_REFERENCE, strip_solution_links  # noqa: E402  (a sibling tool, not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ("references.md", "references.bib", "tools/launch_links.py")
@@ -43,8 +43,11 @@ def build(out_dir: Path, cache: Path) -> None:
         (out_dir / folder).mkdir(parents=True)
         for source in sorted((ROOT / folder).glob("*.md")):
             text = strip_solution_links(source.read_text(encoding="utf-8"))
-            if "../solutions/" in text or "{ref}`Solution" in text:
-                raise ValueError(f"{source}: a link into solutions/ survived; add its form")
+            if SOLUTION_REFERENCE.search(text):
+                raise ValueError(
+                    f"{source}: a link into solutions/ survived; write it as "
+                    "{ref}`Solution <sol-...>` (the form tools/handout.py removes)"
+                )
             (out_dir / folder / source.name).write_text(text, encoding="utf-8")
     for name in COPIED:
         (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
