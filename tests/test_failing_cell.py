@@ -15,23 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tools.convert_notebooks import MYST_NOTEBOOK_HEADER
+
 ROOT = Path(__file__).resolve().parents[1]
 MAKE = shutil.which("make")
 
 pytestmark = pytest.mark.skipif(MAKE is None, reason="GNU make is not installed")
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
+HEADER = MYST_NOTEBOOK_HEADER
 
 GOOD_CHAPTER = (
     HEADER

@@ -18,6 +18,21 @@ from pathlib import Path
 import jupytext
 from myst_nb.core.read import is_myst_markdown_notebook
 
+#: The front matter that makes a page a MyST notebook (the header of every chapter; tests that
+#: write small chapters start from it).
+MYST_NOTEBOOK_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2:

@@ -7,22 +7,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools.convert_notebooks import MYST_NOTEBOOK_HEADER
 from tools.run_chapter import find_page, main, parse_parameters, unexpected_errors
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
-# A page
-"""
+HEADER = MYST_NOTEBOOK_HEADER + "\n# A page\n"
 
 PAGE = (
     HEADER
