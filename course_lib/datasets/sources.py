@@ -1,12 +1,12 @@
 """One switch for the chapters: the plays of the music world, or of a real data set.
 
-Part of :mod:`course_lib.datasets`. Chapters 01, 02, 02b and 06 have ``dataset`` and
+Part of :mod:`course_lib.datasets`. Chapters 01, 02, 02b, 06 and 07 have ``dataset`` and
 ``data_path`` in their ``parameters`` cell and load their plays with :func:`load_chapter_data`;
 the default, ``"music_world"``, is the synthetic world (offline, fast, with ground truth), and
 ``"lastfm_hetrec2011"`` or ``"lastfm_1k"`` put the real Last.fm plays through the same cells.
 A section that needs what a data set lacks (audio, genres, expert attributes, hidden tastes,
 timestamps, tags) asks :meth:`ChapterData.provides`, which prints one line and lets the
-chapter skip it. Chapter 07 can take its tags from here too (``tags=True``): the music world's
+chapter skip it. Chapter 07 takes its tags from here too (``tags=True``): the music world's
 listener tags, or the real listener tags of HetRec's artists.
 
 References: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011; Celma (2010), *Music
