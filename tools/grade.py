@@ -136,11 +136,15 @@ def _why_stopped(stderr: str, cell_timeout: int) -> str:
 
 
 def grade_notebook(
-    student: str, handout: Path, submitted: Path, timeout: int, cell_timeout: int
+    student: str,
+    handout: Path,
+    expected: list[tuple[int, nbformat.NotebookNode]],
+    submitted: Path,
+    timeout: int,
+    cell_timeout: int,
 ) -> list[Grade]:
-    """Grades of one student's copy of one handout notebook."""
+    """Grades of one student's copy of one handout notebook, whose check cells are ``expected``."""
     chapter = handout.stem
-    expected = check_cells(nbformat.read(handout, as_version=4))
     try:
         notebook = nbformat.read(submitted, as_version=4)
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported, not raised
@@ -204,13 +208,13 @@ def grade(
     if not students:
         raise ValueError(f"{submissions} holds no student folders (one folder per student)")
     grades: list[Grade] = []
+    # each handout's check cells, read once; chapters without checked exercises are left out
+    checked = {h: check_cells(nbformat.read(h, as_version=4)) for h in handouts}
+    checked = {h: cells for h, cells in checked.items() if cells}
     for student in students:
-        for handout in handouts:
-            if not check_cells(nbformat.read(handout, as_version=4)):
-                continue  # a chapter without checked exercises
+        for handout, expected in checked.items():
             submitted = student / handout.name
             if not submitted.exists():
-                expected = check_cells(nbformat.read(handout, as_version=4))
                 grades += [
                     Grade(
                         student.name,
@@ -223,7 +227,9 @@ def grade(
                 ]
                 continue
             print(f"grading {student.name}/{handout.name}", flush=True)
-            grades += grade_notebook(student.name, handout, submitted, timeout, cell_timeout)
+            grades += grade_notebook(
+                student.name, handout, expected, submitted, timeout, cell_timeout
+            )
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
