@@ -1,7 +1,7 @@
 """Loaders for real music data: Last.fm (HetRec 2011 and 1K), the MSD taste profile and FMA.
 
 The chapters run on the synthetic music world (:mod:`course_lib.music_world`) by default;
-chapters 01, 02, 02b and 06 take the real Last.fm plays instead when their ``dataset``
+chapters 01, 02, 02b, 06 and 07 take the real Last.fm plays instead when their ``dataset``
 parameter says so, through :func:`load_chapter_data` (:mod:`.sources`), and the data cards in
 ``datasets/`` (``lastfm_hetrec2011.md``, ``lastfm_1k.md``, ``msd_taste_profile.md``,
 ``fma.md``) use these loaders. They give the music world's shapes on real data:
@@ -30,7 +30,9 @@ Files: :mod:`.catalog` (the registry), :mod:`.checksums`, :mod:`.download` (cach
 checks), :mod:`.archives` (zip, tar, folders), :mod:`.encoding` (UTF-8 or Latin-1, per file),
 :mod:`.tsv` (block parser), :mod:`.fields` (field checks), :mod:`.plays` (the result type), and
 one file per data set: :mod:`.hetrec`, :mod:`.lastfm_1k` with :mod:`.lastfm_1k_times`,
-:mod:`.msd`, :mod:`.fma` with :mod:`.fma_audio`; :mod:`.sources`, the chapters' switch.
+:mod:`.msd`, :mod:`.fma` with :mod:`.fma_audio`; :mod:`.sources`, the chapters' switch, and
+:mod:`.needs`, its cell magic (``%load_ext course_lib.datasets``, then ``%%needs audio`` on
+the cells that only run where the data have audio).
 
 References: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011; Celma (2010), *Music
 Recommendation and Discovery*; Bertin-Mahieux et al. (2011), The Million Song Dataset;
@@ -47,6 +49,7 @@ from .fma_audio import FMA
 from .hetrec import LastfmHetrec2011, load_lastfm_hetrec2011
 from .lastfm_1k import load_lastfm_1k
 from .msd import load_msd_taste_profile
+from .needs import load_ipython_extension
 from .plays import PlayData
 from .sources import DATASETS, ChapterData, load_chapter_data
 
@@ -61,6 +64,7 @@ __all__ = [
     "fetch",
     "load_chapter_data",
     "load_fma",
+    "load_ipython_extension",
     "load_lastfm_1k",
     "load_lastfm_hetrec2011",
     "load_msd_taste_profile",

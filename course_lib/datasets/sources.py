@@ -6,8 +6,9 @@ the default, ``"music_world"``, is the synthetic world (offline, fast, with grou
 ``"lastfm_hetrec2011"`` or ``"lastfm_1k"`` put the real Last.fm plays through the same cells.
 A section that needs what a data set lacks (audio, genres, expert attributes, hidden tastes,
 timestamps, tags) asks :meth:`ChapterData.provides`, which prints one line and lets the
-chapter skip it. Chapter 07 takes its tags from here too (``tags=True``): the music world's
-listener tags, or the real listener tags of HetRec's artists.
+chapter skip it; the cell magic ``%%needs`` (:mod:`.needs`) does the same for a whole cell.
+Chapter 07 takes its tags from here too (``tags=True``): the music world's listener tags, or
+the real listener tags of HetRec's artists.
 
 References: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011; Celma (2010), *Music
 Recommendation and Discovery* (Last.fm 1K).
@@ -142,6 +143,18 @@ class ChapterData:
         """
         return self.is_synthetic or (self.dataset == "lastfm_hetrec2011" and self.complete)
 
+    def offers(self, feature: str) -> bool:
+        """Whether the data offer ``feature`` (one of :data:`FEATURES`' words); prints nothing.
+
+        Raises
+        ------
+        ValueError
+            ``feature`` is not a feature of any data set (the message lists them).
+        """
+        if feature not in _FEATURE_WORDS:
+            raise ValueError(f"unknown feature {feature!r}; choose one of {sorted(_FEATURE_WORDS)}")
+        return feature in self.features
+
     def provides(self, feature: str, needed_by: str) -> bool:
         """Whether the data offer ``feature``; if not, print one line saying what is skipped.
 
@@ -153,9 +166,7 @@ class ChapterData:
         needed_by : str
             What needs it, for the printed line (e.g. ``"the map of section 10"``).
         """
-        if feature not in _FEATURE_WORDS:
-            raise ValueError(f"unknown feature {feature!r}; choose one of {sorted(_FEATURE_WORDS)}")
-        if feature in self.features:
+        if self.offers(feature):
             return True
         print(
             f"Skipped on {self.dataset}: {needed_by} needs {_FEATURE_WORDS[feature]}, "
