@@ -23,6 +23,8 @@ that it is skipped and its other cells stay quiet. The data are the notebook's v
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +83,8 @@ def run_cell_source(ipython: Any, cell: str) -> Any:
 
     The cell runs as if it had no magic line: IPython syntax is transformed, tracebacks show
     the cell's lines, the value of a last expression is returned (so the magic shows it, as
-    ``%%time`` does), and an error propagates, failing the cell once, with one traceback.
+    ``%%time`` does) unless a semicolon ends the cell, and an error propagates, failing the
+    cell once, with one traceback.
     """
     source = ipython.transform_cell(cell)
     filename = ipython.compile.cache(source)  # registers the lines for tracebacks
@@ -90,7 +93,17 @@ def run_cell_source(ipython: Any, cell: str) -> Any:
     exec(compile(ast.Module(body, type_ignores=[]), filename, "exec"), ipython.user_ns)
     if last is None:
         return None
-    return eval(compile(ast.Expression(last.value), filename, "eval"), ipython.user_ns)
+    value = eval(compile(ast.Expression(last.value), filename, "eval"), ipython.user_ns)
+    return None if _ends_with_semicolon(source) else value  # "plot(...);" shows nothing
+
+
+def _ends_with_semicolon(source: str) -> bool:
+    """Whether the last token of ``source``, comments aside, is ``;`` (IPython's "quiet")."""
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER}
+    skip |= {tokenize.INDENT, tokenize.DEDENT}
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    last = [token.string for token in tokens if token.type not in skip][-1:]
+    return last == [";"]
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -46,6 +46,9 @@ PUBLISHED: dict[str, dict[str, int]] = {
     "lastfm_hetrec2011": {"users": 1892, "items": 17632, "pairs": 92834},
     "lastfm_1k": {"users": 992, "events": 19_150_868},
 }
+#: HetRec 2011's tag assignments (user, tag, artist) as its readme counts them; reported, with
+#: the number read, when the tags are loaded. ``complete`` is about the plays only.
+PUBLISHED_TAG_ASSIGNMENTS = 186_479
 
 _ITEM_KIND = {"music_world": "track", "lastfm_hetrec2011": "artist", "lastfm_1k": "artist"}
 _FEATURE_WORDS = {
@@ -190,7 +193,11 @@ class ChapterData:
         return split_plays(self.plays, test_fraction=test_fraction, seed=seed)
 
     def summary(self) -> str:
-        """The data set and its size; for real data, whether it is complete (a second line)."""
+        """The data set and its size; for real data, whether it is complete (a second line).
+
+        With HetRec's tags loaded, a third line gives the tag assignments read beside the
+        readme's count (a tag file cut short shows here; ``complete`` looks at the plays).
+        """
         n_users, n_items = self.plays.shape
         line = (
             f"{self.dataset}: {n_users} users x {n_items} {self.items_word}, "
@@ -200,7 +207,13 @@ class ChapterData:
             return line + " (synthetic)"
         published = ", ".join(f"{v:,} {k}" for k, v in PUBLISHED[self.dataset].items())
         state = "complete" if self.complete else "NOT the complete data set"
-        return f"{line}\n{state} (the readme: {published}); from {self.source}"
+        lines = [line, f"{state} (the readme: {published}); from {self.source}"]
+        if self.tags is not None and "tag_assignments" in self.info:
+            lines.append(
+                f"tags: {self.info['tag_assignments']:,} tag assignments read (the readme: "
+                f"{PUBLISHED_TAG_ASSIGNMENTS:,}), {self.tags.shape[1]:,} tags"
+            )
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"ChapterData({self.summary()})"

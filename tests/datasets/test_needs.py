@@ -41,6 +41,8 @@ def test_cell_runs_unchanged_where_the_data_offer_the_feature(shell, capsys):
     shell.user_ns["data"] = chapter_data("music_world")
     result = run(shell, "%%needs audio section 3, the convnet,\nx = 41\nx + 1")
     assert result.success and result.result == 42 and shell.user_ns["x"] == 41
+    quiet = run(shell, "%%needs audio\nx = 5\nx;  # a semicolon hides the value")
+    assert quiet.success and quiet.result is None and shell.user_ns["x"] == 5
     assert "Skipped" not in capsys.readouterr().out
 
 

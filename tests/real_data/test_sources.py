@@ -60,6 +60,10 @@ def test_hetrec_tags_are_latin1_and_optional(hetrec_folder, tmp_path):
     data = load_chapter_data("lastfm_hetrec2011", hetrec_folder, tags=True)
     assert data.tag_names == TAGS and data.provides("tags", "chapter 07")
     assert data.tags.shape == (data.plays.shape[1], len(TAGS)) and data.tags.nnz > 0
+    assigned = sum(1 for _ in open(hetrec_folder / "user_taggedartists.dat", "rb")) - 1
+    assert data.summary().splitlines()[2] == (
+        f"tags: {assigned:,} tag assignments read (the readme: 186,479), {len(TAGS)} tags"
+    )
     plays_only = tmp_path / "plays_only"
     plays_only.mkdir()
     for name in ("user_artists.dat", "artists.dat"):
