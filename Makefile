@@ -8,10 +8,14 @@
 #                one chapter with other parameters (papermill), into _build/runs/
 #   make handout student handouts: every chapter as a notebook, no solutions (_build/handout)
 #   make grade SUBMISSIONS=folder   run and grade students' handout notebooks (_build/grades)
+#   make browser-check   JupyterLab in headless Chromium: no raw MyST, no cell error (screenshots)
 #
 #   make test-backend KERAS_BACKEND=jax   the convnet tests and chapter 04 on another Keras backend
+#   make test-portable   unit tests and notebooks again under other BLAS kernels (Sandybridge, SkylakeX)
+#   make test-seeds      the light chapters again with another seed (SEED_PARAMS="seed=1")
 #
-# Other targets: install, unit, nbval, book-build, linkcheck, lint, constraints, clean.
+# Other targets: install, unit, nbval, portable, seeds, book-build, linkcheck, lint, constraints,
+# clean.
 # "make book SOLUTIONS=no" builds the book without its Solutions part (_build/student/_build/html).
 
 SHELL := /bin/bash
@@ -45,10 +49,10 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 
 .PHONY: help install unit notebooks nbval test test-backend book-build book linkcheck lab lint \
-  constraints clean handout grade run
+  constraints clean handout grade run browser-check test-portable portable test-seeds seeds
 
 help:
-	@sed -n '3,16p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
 # --- environment -------------------------------------------------------------------------------
 $(PY):
@@ -115,6 +119,58 @@ test-backend: install
 	  NB_SOURCES="$(BACKEND_NB)" NB_DIR=_build/notebooks-$(TEST_BACKEND) \
 	  NBVAL_FLAGS="--nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)"
 
+# Another machine rounds differently: OpenBLAS picks its kernels from the CPU (AVX-512 machines get
+# SkylakeX), and another rounding trains another model. Every assert must survive that (README,
+# CONTRIBUTING: tolerances derived from the data). test-portable runs the unit tests (the
+# real-format tests included) and nbval once per kernel of PORTABLE_KERNELS, with one numba and
+# OpenMP thread: Sandybridge runs on any x86-64 with AVX; SkylakeX needs AVX-512 and is skipped,
+# saying so, where the CPU lacks it. Each kernel's notebooks go to their own folder and not into
+# the book's cache. PORTABLE_TESTS and PORTABLE_NB narrow it down (e.g. to one chapter).
+PORTABLE_KERNELS ?= Sandybridge SkylakeX
+PORTABLE_TESTS   ?= $(UNIT_TESTS)
+PORTABLE_NB      ?= $(NB_SOURCES)
+PORTABLE_ENV     := NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1
+test-portable: install
+	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile portable
+
+portable:
+	@test "$$(uname -m)" = x86_64 || { echo "test-portable: OpenBLAS kernel names are for x86-64; \
+	  this is $$(uname -m), nothing to do"; exit 0; }; \
+	for kernel in $(PORTABLE_KERNELS); do \
+	  if [ "$$kernel" = SkylakeX ] && [ "$$(grep -c avx512f /proc/cpuinfo)" = 0 ]; then \
+	    echo "=== OPENBLAS_CORETYPE=SkylakeX: skipped, this CPU has no AVX-512"; continue; fi; \
+	  arch=$$(OPENBLAS_CORETYPE=$$kernel $(PY) -c "from threadpoolctl import threadpool_info; \
+	    import numpy; print(*{i.get('architecture') for i in threadpool_info()} - {None})"); \
+	  echo "=== OPENBLAS_CORETYPE=$$kernel (numpy's OpenBLAS runs: $$arch)"; \
+	  export OPENBLAS_CORETYPE=$$kernel $(PORTABLE_ENV); \
+	  $(MAKE) --no-print-directory -f $(ROOT)/Makefile unit UNIT_TESTS="$(PORTABLE_TESTS)" \
+	    || exit 1; \
+	  $(MAKE) --no-print-directory -f $(ROOT)/Makefile nbval NB_SOURCES="$(PORTABLE_NB)" \
+	    NB_DIR=_build/notebooks-$$kernel \
+	    NBVAL_FLAGS="--nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)" \
+	    || exit 1; \
+	done
+
+# Another seed: each chapter of SEED_CHAPTERS runs to its end with SEED_PARAMS (make run's tool,
+# notebooks in SEED_DIR); every failing chapter is named, then the target fails. CI runs the light
+# chapters with seed=1.
+SEED_CHAPTERS ?= 00_welcome 01_implicit_feedback 02b_als_at_scale 03_audio_features
+SEED_PARAMS   ?= seed=1
+SEED_DIR      ?= _build/runs-seed
+test-seeds: install
+	@$(MAKE) --no-print-directory -f $(ROOT)/Makefile seeds
+
+seeds:
+	@failed=""; for chapter in $(SEED_CHAPTERS); do \
+	  start=$$SECONDS; \
+	  if $(PY) $(ROOT)/tools/run_chapter.py $$chapter $(SEED_PARAMS) --out $(SEED_DIR) \
+	    --timeout $(CELL_TIMEOUT) --quiet; then \
+	    echo "=== $$chapter with $(SEED_PARAMS): passed in $$((SECONDS - start)) s"; \
+	  else failed="$$failed $$chapter"; fi; \
+	done; \
+	test -z "$$failed" || { echo "ERROR: failed with $(SEED_PARAMS):$$failed (see $(SEED_DIR))" >&2; \
+	  exit 1; }
+
 # --- the book ------------------------------------------------------------------------------------
 # SOLUTIONS=no: the book without its "Solutions" part, for a term in progress, built from a copy
 # of the sources in STUDENT_BOOK that reuses the full book's execution cache.
@@ -122,7 +178,8 @@ SOLUTIONS    ?= yes
 STUDENT_BOOK ?= _build/student
 book-build: _build/.course_lib.stamp
 ifeq ($(SOLUTIONS),no)
-	$(PY) $(ROOT)/tools/student_book.py $(STUDENT_BOOK) --cache $(JUPYTER_CACHE)
+	$(PY) $(ROOT)/tools/student_book.py $(STUDENT_BOOK) --cache $(JUPYTER_CACHE) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force)
 	$(BIN)/jupyter-book build $(abspath $(STUDENT_BOOK)) \
 	  --config $(abspath $(STUDENT_BOOK))/book.yml --toc $(abspath $(STUDENT_BOOK))/_toc.yml \
 	  $(BOOK_FLAGS)
@@ -145,8 +202,12 @@ linkcheck:
 HANDOUT ?= _build/handout
 SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 900
+# HANDOUT must be new, empty or an earlier handout (tools/handout.py refuses any other folder,
+# so as not to delete it); FORCE=1 replaces it anyway.
+FORCE ?=
 handout: install
-	$(PY) $(ROOT)/tools/handout.py $(HANDOUT) $(sort $(wildcard chapters/*.md))
+	$(PY) $(ROOT)/tools/handout.py $(HANDOUT) $(sort $(wildcard chapters/*.md)) \
+	  $(if $(filter 1 yes true,$(FORCE)),--force)
 
 grade: handout
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder" >&2; exit 2; }
@@ -171,11 +232,23 @@ run: install
 # --- working on the course -----------------------------------------------------------------------
 # The chapters' .md files open as notebooks: tools/jupyterlab_overrides.json makes "Jupytext
 # Notebook" the default viewer of markdown files, in this .venv only. Outputs are not saved into
-# the .md files, which stay text.
+# the .md files, which stay text. jupyterlab-myst renders their MyST; the overrides also switch
+# off the news prompt and the extension manager. As root (a container), JupyterLab needs
+# --allow-root: it is passed, with a note.
 lab: install
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp $(ROOT)/tools/jupyterlab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
-	$(BIN)/jupyter lab --ServerApp.root_dir=. $(LAB_FLAGS) chapters/00_welcome.md
+	@if [ "$$(id -u)" = 0 ]; then echo "make lab: running as root, so with --allow-root"; fi
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  $(LAB_FLAGS) chapters/00_welcome.md
+
+# JupyterLab in headless Chromium (tools/browser_check.py): a chapter and a handout notebook open,
+# their first cells run, no raw MyST and no cell error; screenshots in _build/browser-check.
+# Needs chromium, chromedriver and the "browser" extra (Selenium); without them it says so and
+# fails, unless BROWSER_CHECK_FLAGS=--skip-without-browser (CI).
+BROWSER_CHECK_FLAGS ?=
+browser-check: install
+	$(PY) $(ROOT)/tools/browser_check.py $(BROWSER_CHECK_FLAGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,34 +7,44 @@ small cases and prints one verdict:
 
 * ``Correct``: every case matches;
 * ``Not quite``: what differs, case by case, and a hint;
-* ``Not implemented yet``: the function still raises ``NotImplementedError``. This is *not* an
-  error, so a chapter with unsolved exercises still runs from top to bottom.
+* ``Not implemented yet``: the function still raises the stub's own ``NotImplementedError``.
+  This is *not* an error, so a chapter with unsolved exercises still runs from top to bottom. A
+  ``NotImplementedError`` raised inside a library the function calls (scipy refuses
+  ``1 + sparse_matrix`` that way) is reported as that error, like any other;
+* ``Not accepted``: the function is, or calls, the course's own implementation of the exercise
+  (the reference, or one of the check's ``forbidden`` callables). Handing in the course's
+  function never passes.
 
 The building blocks are :class:`Case`, :class:`CheckResult`, :func:`run_check` (student vs
 reference, or student vs a property) and :func:`compare_values` (the default comparison: arrays,
 sparse matrices, data frames, numbers, sequences and mappings, with a message that names the
 first difference). Each topic's own checks live beside the topic (``course_lib/als/checks.py``
 ...) and import only this module from the framework side; this module imports nothing else from
-``course_lib``, so no import circle can form through it.
+``course_lib`` but its private helper :mod:`course_lib._watch`, so no import circle can form.
+
+``tools/grade.py`` does not trust what a student's notebook printed: after the student's cells
+it loads this module afresh, runs each check again and collects the results with
+:func:`_record_verdicts`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import math
-import os
 import textwrap
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 
+from course_lib._watch import code_objects, qualified_name, raised_in_library, watch_calls
+
 __all__ = [
-    "GRADING_LOG_VARIABLE",
+    "USES_REFERENCE",
     "Case",
     "CheckResult",
     "Comparison",
@@ -43,7 +53,9 @@ __all__ = [
     "run_check",
 ]
 
-Status = Literal["correct", "wrong", "not implemented"]
+Status = Literal["correct", "wrong", "not implemented", "uses the course's implementation"]
+#: The status of a function that is, or calls, the course's own implementation of the exercise.
+USES_REFERENCE: Status = "uses the course's implementation"
 Comparison = Callable[[Any, Any], "str | None"]
 Property = Callable[["Case", Any], "str | None"]
 
@@ -51,6 +63,7 @@ _HEADLINES = {
     "correct": "Correct",
     "wrong": "Not quite",
     "not implemented": "Not implemented yet",
+    USES_REFERENCE: "Not accepted",
 }
 
 
@@ -81,13 +94,16 @@ class CheckResult:
     name
         What was checked (usually the exercise's function name).
     status
-        ``"correct"``, ``"wrong"`` or ``"not implemented"``.
+        ``"correct"``, ``"wrong"``, ``"not implemented"`` or ``"uses the course's
+        implementation"`` (:data:`USES_REFERENCE`).
     n_cases, n_failed
         How many cases were tried and how many did not match.
     problems
         One sentence per failing case.
     hint
         Shown under a ``"wrong"`` verdict.
+    uses
+        The course callables the function ran (status :data:`USES_REFERENCE`).
     """
 
     name: str
@@ -96,6 +112,7 @@ class CheckResult:
     n_failed: int = 0
     problems: list[str] = field(default_factory=list)
     hint: str | None = None
+    uses: list[str] = field(default_factory=list)
     _shown: bool = field(default=False, repr=False, compare=False)
 
     @property
@@ -117,6 +134,11 @@ class CheckResult:
             return _wrap(
                 f"{head} still raises NotImplementedError. Replace that line with your code, "
                 "run the cell that defines the function again, then run this check."
+            )
+        if self.status == USES_REFERENCE:
+            return _wrap(
+                f"{head} calls the course's own implementation ({', '.join(self.uses)}); "
+                "write it yourself."
             )
         lines = [_wrap(f"{head} is wrong on {self.n_failed} of {self.n_cases} test cases.")]
         lines += [_wrap(problem, first="  - ", rest="    ") for problem in self.problems]
@@ -145,13 +167,24 @@ def _wrap(text: str, first: str = "", rest: str = "  ") -> str:
     )
 
 
-def _call(fn: Callable[..., Any], case: Case) -> Any:
+def _call(
+    fn: Callable[..., Any],
+    case: Case,
+    codes: Mapping[Any, str] | None = None,
+    entered: list[str] | None = None,
+) -> Any:
     """Call ``fn`` on a deep copy of the case; numpy's RuntimeWarnings (0 / 0, overflow) are
-    silenced because the verdict describes their consequence (NaN, inf) in words."""
+    silenced because the verdict describes their consequence (NaN, inf) in words. The names of
+    the course callables of ``codes`` that ran during the call (not the copy) go to ``entered``.
+    """
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs))
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"), watch_calls(codes or {}) as names:
         warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if entered is not None:
+                entered.extend(names)
 
 
 def _kind(value: Any) -> str:
@@ -308,15 +341,22 @@ def run_check(
     atol: float = 1e-8,
     max_problems: int = 3,
     verbose: bool = True,
+    forbidden: Iterable[Any] = (),
 ) -> CheckResult:
     """Run a student's function on test cases and report, in plain words, whether it is right.
 
     For each case the function is called on a deep copy of the inputs, with numpy's
     ``RuntimeWarning`` silenced (the verdict reports NaN or inf in words). Its output is compared
     with ``reference_fn``'s output on the same case (``compare``, by default
-    :func:`compare_values`) and then checked against each of ``properties``. A
-    ``NotImplementedError`` from the student's function ends the check with the status
-    ``"not implemented"``; any other exception counts as a failed case and its message is shown.
+    :func:`compare_values`) and then checked against each of ``properties``.
+
+    Three outcomes end the check early. The stub's own ``NotImplementedError`` (raised by the
+    student's code, not inside a library it calls) gives the status ``"not implemented"``. A
+    function that is, or runs, ``reference_fn`` or one of ``forbidden`` while it is called gives
+    :data:`USES_REFERENCE` and never passes: whatever the path (an alias, a module attribute, a
+    wrapper), the check notices that the course's code started running. Any other exception,
+    a library's ``NotImplementedError`` included, counts as a failed case and its message is
+    shown, with the library module that raised it.
 
     Parameters
     ----------
@@ -340,6 +380,10 @@ def run_check(
         At most this many failing cases are described.
     verbose
         Print the verdict (default). The result is returned either way.
+    forbidden
+        More callables that are the course's implementation of the exercise (functions,
+        classes: every method of the class body, bound methods, partials), besides
+        ``reference_fn``; needed where ``reference_fn`` is ``None`` or a lambda around them.
 
     Returns
     -------
@@ -366,19 +410,32 @@ def run_check(
     comparison: Comparison = compare or (
         lambda expected, got: compare_values(expected, got, rtol=rtol, atol=atol)
     )
+    course_callables = [c for c in (reference_fn, *forbidden) if c is not None]
+    codes = code_objects(course_callables)
+    # the course's function handed in itself (a built-in one has no code to watch)
+    uses = [qualified_name(c) for c in course_callables if c is student_fn]
     problems: list[str] = []
     n_failed = 0
-    status: Status = "correct"
-    for position, case in enumerate(case_list):
+    status: Status = USES_REFERENCE if uses else "correct"
+    for position, case in enumerate([] if uses else case_list):
         where = _describe(case, position)
+        error: Exception | None = None
+        entered: list[str] = []
         try:
-            got = _call(student_fn, case)
-        except NotImplementedError:
+            got = _call(student_fn, case, codes, entered)
+        except Exception as raised:  # noqa: BLE001 - reported below, in words
+            error = raised
+        if entered:
+            uses, status = entered, USES_REFERENCE
+            break
+        if isinstance(error, NotImplementedError) and raised_in_library(error) is None:
             status = "not implemented"
             break
-        except Exception as error:  # noqa: BLE001 - report the student's error in words
+        if error is not None:
+            library = raised_in_library(error)
+            origin = f" (from {library})" if library else ""
             n_failed += 1
-            problems.append(f"{where}: your function raised {_kind(error)}: {error}")
+            problems.append(f"{where}: your function raised {_kind(error)}: {error}{origin}")
             continue
         problem: str | None = None
         if reference_fn is not None:
@@ -391,40 +448,43 @@ def run_check(
         if problem:
             n_failed += 1
             problems.append(f"{where}: {problem}")
-    if status != "not implemented" and n_failed:
+    if status == "correct" and n_failed:
         status = "wrong"
     if len(problems) > max_problems:
         hidden = len(problems) - max_problems
         problems = [*problems[:max_problems], f"... and {hidden} more case(s)"]
+    if status == USES_REFERENCE:
+        problems = [f"it calls the course's own implementation ({', '.join(uses)})"]
     result = CheckResult(
         name=label,
         status=status,
         n_cases=len(case_list),
         n_failed=n_failed,
-        problems=problems if status == "wrong" else [],
+        problems=problems if status in ("wrong", USES_REFERENCE) else [],
         hint=hint if status == "wrong" else None,
+        uses=list(uses) if status == USES_REFERENCE else [],
     )
-    _log_for_grading(result)
+    for record in _RECORDERS:
+        record(result)
     if verbose:
         result.show()
     return result
 
 
-#: Environment variable naming a file to which every check appends its verdict (one JSON object
-#: a line): how ``tools/grade.py`` reads the verdicts of a student's notebook.
-GRADING_LOG_VARIABLE = "COURSE_LIB_GRADING_LOG"
+_RECORDERS: list[Callable[[CheckResult], None]] = []
 
 
-def _log_for_grading(result: CheckResult) -> None:
-    path = os.environ.get(GRADING_LOG_VARIABLE)
-    if not path:
-        return
-    record = {
-        "name": result.name,
-        "status": result.status,
-        "n_cases": result.n_cases,
-        "n_failed": result.n_failed,
-        "problems": result.problems[:3],
-    }
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(json.dumps(record) + "\n")
+@contextmanager
+def _record_verdicts() -> Iterator[list[CheckResult]]:
+    """Collect every :class:`CheckResult` that :func:`run_check` returns within the block.
+
+    How ``tools/grade.py`` reads the verdicts: it loads this module afresh in the student's
+    kernel, after the student's cells, and runs the handout's check cells inside this block.
+    """
+    results: list[CheckResult] = []
+    record = results.append
+    _RECORDERS.append(record)
+    try:
+        yield results
+    finally:
+        _RECORDERS.remove(record)

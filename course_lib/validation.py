@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "as_array",
     "require_choice",
     "require_int",
     "require_number",
@@ -94,6 +95,56 @@ def require_choice(value: object, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
+def _looks_like_audio_pair(value: object) -> bool:
+    """``(y, sr)`` as ``librosa.load`` returns it: a sequence of samples, then a number."""
+    return (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and isinstance(value[1], int | float | np.integer | np.floating)
+        and not isinstance(value[1], bool | np.bool_)
+        and np.ndim(value[0]) >= 1
+        and np.size(value[0]) > 1
+    )
+
+
+def as_array(value: Any, name: str, fix: str) -> np.ndarray:
+    """``np.asarray(value)``, with a clear error for a ragged list or a ``(y, sr)`` pair.
+
+    numpy cannot stack a list of arrays of different shapes ("inhomogeneous shape"), and the
+    ``(y, sr)`` tuple that ``librosa.load`` returns is such a list. ``fix`` (a sentence) says
+    what to pass instead; it ends both messages.
+
+    Raises
+    ------
+    TypeError
+        ``value`` looks like the ``(y, sr)`` pair of ``librosa.load``.
+    ValueError
+        ``value`` is a ragged sequence (the message lists the first items' shapes).
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    if _looks_like_audio_pair(value):
+        raise TypeError(
+            f"{name} looks like the (y, sr) pair that librosa.load returns (samples and the "
+            f"sample rate {value[1]!r}), not one array: unpack it first, "
+            f"y, sr = librosa.load(path); {fix}"
+        )
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+            raise
+        arr = None
+    if arr is None or (arr.dtype == object and any(np.ndim(v) > 0 for v in arr.flat)):
+        shapes = ", ".join(str(np.shape(item)) for item in list(value)[:4])
+        more = ", ..." if len(value) > 4 else ""
+        raise ValueError(
+            f"{name} is a ragged list: its {len(value)} items have different shapes "
+            f"({shapes}{more}), which numpy cannot stack into one array; {fix}"
+        )
+    return arr
+
+
 def validate_matrix(
     x: Any,
     name: str,
@@ -114,7 +165,7 @@ def validate_matrix(
     """
     if sp.issparse(x):
         raise TypeError(f"{name} must be a dense array; call .toarray() on the sparse matrix first")
-    arr = np.asarray(x)
+    arr = as_array(x, name, "pass rows of equal length (one row per example)")
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if arr.ndim != 2:
@@ -157,6 +208,13 @@ def validate_index(idx: Any, n: int, name: str) -> np.ndarray:
     return arr
 
 
+_RAGGED_LOG_MELS = (
+    "pass one spectrogram at a time, or crop them to a common number of frames first "
+    "(np.stack([m[:n_frames] for m in log_mels])); audio needs its spectrogram first: "
+    "course_lib.audio.log_mel(y, sr)"
+)
+
+
 def validate_log_mels(
     log_mels: Any,
     name: str = "log_mels",
@@ -186,12 +244,13 @@ def validate_log_mels(
     Raises
     ------
     TypeError
-        Values that are not real numbers.
+        Values that are not real numbers, or the ``(y, sr)`` pair of ``librosa.load``.
     ValueError
-        The wrong number of dimensions, an empty array, another number of mel bands, fewer than
+        A ragged list of spectrograms of different lengths (the message says what to do);
+        the wrong number of dimensions, an empty array, another number of mel bands, fewer than
         ``min_frames`` frames, or NaN / infinite values (a damaged file or a log of zero power).
     """
-    arr = np.asarray(log_mels)
+    arr = as_array(log_mels, name, _RAGGED_LOG_MELS)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (dB), got dtype {arr.dtype}")
     shapes = "(n_tracks, n_frames, n_mels)" + (" or (n_frames, n_mels)" if allow_single else "")
@@ -227,7 +286,8 @@ def validate_plays(plays: object, name: str = "plays") -> sp.csr_matrix:
     Parameters
     ----------
     plays : scipy.sparse matrix or array (n_users, n_items)
-        Play counts. COO, CSC, CSR and dense arrays are accepted and converted to CSR.
+        Play counts. COO, CSC, CSR and dense arrays are accepted and converted to CSR (a
+        float16 array, which scipy.sparse cannot hold, to float32).
     name : str
         Name used in error messages.
 
@@ -247,6 +307,13 @@ def validate_plays(plays: object, name: str = "plays") -> sp.csr_matrix:
     if isinstance(plays, np.ndarray | np.matrix):
         if plays.ndim != 2:
             raise TypeError(f"{name} must be 2-D (users x items); got shape {plays.shape}.")
+        if plays.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} must hold integer or float play counts, got dtype {plays.dtype}. "
+                "Convert with plays.astype(np.float32)."
+            )
+        if plays.dtype == np.float16:  # scipy.sparse has no float16; float32 holds it exactly
+            plays = plays.astype(np.float32)
         plays = sp.csr_matrix(plays)
     if not sp.issparse(plays):
         raise TypeError(
@@ -272,7 +339,9 @@ def validate_plays(plays: object, name: str = "plays") -> sp.csr_matrix:
     if data.size and data.min() < 0:
         raise ValueError(
             f"{name} contains negative values (min {data.min()}); play counts must be >= 0. "
-            "Implicit feedback has no negative plays: clip them with plays.data.clip(0)."
+            "Implicit feedback has no negative plays: set them to 0 with "
+            "plays.data = plays.data.clip(0) (a sparse matrix; plays = np.clip(plays, 0, None) "
+            "for a dense one). plays.data.clip(0) alone returns a copy and changes nothing."
         )
     csr.eliminate_zeros()
     return csr

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
+import re
 import warnings
 from pathlib import Path
 
@@ -211,3 +215,179 @@ def test_fingerprint_ignores_key_order_and_last_float_bits() -> None:
     assert fingerprint({"a": 1}, a) != fingerprint({"a": 2}, a)
     assert fingerprint({"a": 1}, a) != fingerprint({"a": 1}, a[:2])
     assert len(fingerprint({})) == 12
+
+
+# --------------------------------------------------------------------------- issue 25
+def test_fingerprint_of_plain_settings_is_unchanged() -> None:
+    # the keys of the trained models already in people's caches must stay valid
+    settings = {"als": {"factors": 32, "alpha": 40.0}, "world": ["small", 0], "path": Path("x")}
+    settings |= {"n": np.int64(3), "x": np.float32(0.5), "on": True, "none": None}
+    old = json.dumps(settings, sort_keys=True, default=str)
+    assert fingerprint(settings) == hashlib.sha256(old.encode()).hexdigest()[:12]
+
+
+@pytest.mark.parametrize("mode", ["w+", "r+", "w", "x"])
+def test_writing_mmap_modes_are_refused_and_the_entry_survives(cache: Path, mode: str) -> None:
+    value = np.arange(12.0)
+    cached_array("big", lambda: value)
+    (path,) = (cache / "audio").glob("big-*.npy")
+    with pytest.raises(ValueError, match=r"mmap_mode must be None, 'r' or 'c'.*truncate"):
+        cached_array("big", lambda: value, mmap_mode=mode)
+    np.testing.assert_array_equal(np.load(path), value)
+
+
+def test_copy_on_write_changes_stay_in_memory(cache: Path) -> None:
+    cached_array("cow", lambda: np.zeros(5))
+    view = cached_array("cow", lambda: np.zeros(5), mmap_mode="c")
+    view[:] = 9.0
+    np.testing.assert_array_equal(cached_array("cow", lambda: np.ones(5)), np.zeros(5))
+
+
+def test_arrays_in_params_are_keyed_by_their_bytes(cache: Path) -> None:
+    a = np.zeros(10_000)
+    b = a.copy()
+    b[5_000] = 1.0  # str() of both arrays is the same: "[0. 0. 0. ... 0. 0. 0.]"
+    assert str(a) == str(b)
+    calls, compute = _counting(np.ones(3))
+    cached_array("weighted", compute, params={"weights": a})
+    cached_array("weighted", compute, params={"weights": b})
+    cached_array("weighted", compute, params={"weights": a.copy()})
+    assert len(calls) == 2
+    assert fingerprint({"w": a}) != fingerprint({"w": a.astype(np.float32)})
+    assert fingerprint({"w": a}) != fingerprint({"w": a.reshape(100, 100)})
+
+
+def _my_filter(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (_my_filter, r"params\['steps'\]\[1\] is a function.*memory address.*its name"),
+        (lambda x: x, r"params\['steps'\]\[1\] is a function"),
+        (object(), r"params\['steps'\]\[1\] is a object object, not plain data"),
+        ({3, 1}, r"params\['steps'\]\[1\] is a set.*sorted"),
+        (np.array([None, 1]), r"params\['steps'\]\[1\] is an array of Python objects"),
+    ],
+)
+def test_params_that_are_not_plain_data_are_refused(cache: Path, value, words: str) -> None:
+    calls, compute = _counting(np.ones(2))
+    with pytest.raises(TypeError, match=words):
+        cached_array("demo", compute, params={"steps": ["lowpass", value]})
+    assert not calls and not list(cache.rglob("*.npy"))
+    with pytest.raises(TypeError, match=r"settings\['fn'\] is a function"):
+        fingerprint({"fn": _my_filter})
+
+
+@pytest.mark.parametrize(
+    ("returned", "error", "words"),
+    [
+        ([np.zeros(5), np.zeros(7)], ValueError, r"ragged list.*\(5,\), \(7,\).*np\.stack"),
+        ((np.zeros(100), 22050), TypeError, r"\(y, sr\) pair.*22050.*sample rate in params"),
+        (np.array([{"a": 1}]), TypeError, "Python objects"),
+    ],
+)
+def test_compute_returning_a_ragged_list_or_a_pair_is_named(cache, returned, error, words):
+    with pytest.raises(error, match=words):
+        cached_array("clips", lambda: returned)
+    assert not list(cache.rglob("*.npy"))
+
+
+def test_a_failed_save_leaves_no_temporary_file(cache: Path, monkeypatch) -> None:
+    def interrupted(file, arr, allow_pickle):
+        Path(file).write_bytes(b"\x93NUMPY half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cached_array("demo", lambda: np.ones(3))
+    assert not list(cache.rglob("*tmp*")) and not list(cache.rglob("*.npy"))
+
+
+def test_a_cache_root_that_is_a_file_is_named_before_any_work(tmp_path, monkeypatch) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("my notes")
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(a_file))
+    calls, compute = _counting(np.ones(3))
+    words = re.escape(str(a_file)) + r" should be the course cache folder.*is a file.*"
+    words += "COURSE_LIB_CACHE"
+    with pytest.raises(NotADirectoryError, match=words):
+        cached_array("demo", compute)
+    with pytest.raises(NotADirectoryError, match=words):
+        cache_dir("audio")
+    assert not calls and a_file.read_text() == "my notes"
+
+
+def test_a_folder_where_an_entry_should_be_is_named(cache: Path) -> None:
+    calls, compute = _counting(np.ones(3))
+    entry = cache / "audio" / f"demo-{fingerprint({})}.npy"
+    entry.mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=re.escape(str(entry)) + ".*is a folder"):
+        cached_array("demo", compute)
+    assert not calls and entry.is_dir()
+    model = cache_dir("models") / "net.npy"
+    model.with_suffix(".json").mkdir()
+    trainer = _Trainer(1.0)
+    with pytest.raises(IsADirectoryError, match="net.json is a folder"):
+        _run(model, {"epochs": 3}, trainer)
+    assert trainer.calls == 0
+
+
+def _refusing(code: int):
+    def write(*args, **kwargs):
+        for arg in args:
+            if isinstance(arg, Path | str) and ".tmp" in str(arg):
+                Path(arg).write_bytes(b"partial")  # what a full disk leaves
+        raise OSError(code, os.strerror(code))
+
+    return write
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [(errno.EROFS, "read-only"), (errno.EACCES, "read-only"), (errno.ENOSPC, "disk.*is full")],
+)
+def test_an_unwritable_cache_returns_the_array_with_a_warning(cache, monkeypatch, code, words):
+    value = np.arange(6.0)
+    calls, compute = _counting(value)
+    monkeypatch.setattr(np, "save", _refusing(code))
+    with pytest.warns(CacheWarning, match=words) as record:
+        got = cached_array("demo", compute, mmap_mode="r")
+    message = str(record[0].message)
+    assert str(cache / "audio") in message and "COURSE_LIB_CACHE" in message
+    np.testing.assert_array_equal(got, value)
+    assert len(calls) == 1
+    assert not list(cache.rglob("*tmp*")) and not list(cache.rglob("*.npy"))
+
+
+def test_a_read_only_cache_without_its_folder_still_computes(cache, monkeypatch) -> None:
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.warns(CacheWarning, match="read-only"):
+        got = cached_array("demo", lambda: np.ones(2))
+    np.testing.assert_array_equal(got, np.ones(2))
+    with pytest.raises(PermissionError, match="cannot create the cache folder.*COURSE_LIB_CACHE"):
+        cache_dir("audio")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_load_or_train_returns_a_model_it_cannot_store(cache: Path, code: int) -> None:
+    path = cache_dir("models") / "net.npy"
+    trainer = _Trainer(4.0)
+    with pytest.warns(CacheWarning, match="trained model is returned but not kept"):
+        model, record, cached = load_or_train(
+            path, {"epochs": 3}, trainer.train, save=_refusing(code), load=trainer.load
+        )
+    np.testing.assert_array_equal(model, np.full(3, 4.0))
+    assert not cached and record["settings"] == {"epochs": 3}
+    assert list((cache / "models").iterdir()) == []
+
+
+def test_load_or_train_refuses_settings_that_are_not_plain_data(cache: Path) -> None:
+    trainer = _Trainer(1.0)
+    with pytest.raises(TypeError, match=r"settings\['loss'\] is a function"):
+        _run(cache_dir("models") / "net.npy", {"loss": _my_filter}, trainer)
+    assert trainer.calls == 0

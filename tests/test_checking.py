@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from course_lib.checking import Case, CheckResult, compare_values, run_check
+from course_lib import checking
+from course_lib.checking import USES_REFERENCE, Case, CheckResult, compare_values, run_check
 
 
 def _square(x):
     return np.asarray(x) ** 2
+
+
+def _own_square(x):  # a student's: handing in the reference itself is never accepted
+    return np.asarray(x) * np.asarray(x)
 
 
 # --- run_check --------------------------------------------------------------------------------
@@ -93,11 +101,11 @@ def test_bad_arguments_raise_clear_errors():
 
 
 def test_result_is_displayed_once_in_ipython(capsys):
-    result = run_check(_square, _square, [(1,)])
+    result = run_check(_own_square, _square, [(1,)])
     first = capsys.readouterr().out
     result._ipython_display_()  # what IPython calls when the check is a cell's last line
     assert first and capsys.readouterr().out == ""
-    quiet = run_check(_square, _square, [(1,)], verbose=False)
+    quiet = run_check(_own_square, _square, [(1,)], verbose=False)
     assert capsys.readouterr().out == ""
     quiet._ipython_display_()
     assert capsys.readouterr().out.startswith("Correct:")
@@ -157,33 +165,196 @@ def test_compare_values_respects_tolerances():
     assert compare_values(np.array([0.0]), np.array([1e-3]), atol=1e-2) is None
 
 
-def test_every_verdict_is_logged_for_grading_when_asked(tmp_path, monkeypatch):
-    import json
+# --- no pass without the work ----------------------------------------------------------------
 
-    from course_lib.checking import GRADING_LOG_VARIABLE
 
-    log = tmp_path / "verdicts.jsonl"
-    monkeypatch.setenv(GRADING_LOG_VARIABLE, str(log))
-    run_check(lambda x: x + 1, lambda x: x + 1, [1, 2], name="good", verbose=False)
-    run_check(lambda x: x, lambda x: x + 1, [1], name="bad", verbose=False)
+def _course_share(plays):
+    """A stand-in for a course reference defined elsewhere (the real ones follow below)."""
+    plays = np.asarray(plays, dtype=float)
+    return plays / plays.sum(axis=1, keepdims=True)
+
+
+def _own_share(plays):
+    plays = np.asarray(plays, dtype=float)
+    totals = plays.sum(axis=1)[:, None]
+    return plays / totals
+
+
+SHARE_CASES = [([[1, 3], [2, 2]],), ([[5.0, 0.0, 5.0]],)]
+
+
+def test_an_honest_implementation_passes_while_the_reference_runs_for_the_expected_values():
+    result = run_check(_own_share, _course_share, SHARE_CASES, verbose=False)
+    assert result.passed and not result.uses
+    assert sys.getprofile() is None  # nothing stays installed after the check
+
+
+def _handed_in_as_is():
+    return _course_share
+
+
+def _called_by_name():
+    def share(plays):
+        return _course_share(plays)
+
+    return share
+
+
+def _called_through_its_module():
+    module = sys.modules[__name__]
+
+    def share(plays):
+        return module._course_share(plays)
+
+    return share
+
+
+def _default_argument():
+    def share(plays, helper=_course_share):
+        return helper(plays)
+
+    return share
+
+
+def _partial():
+    return functools.partial(_course_share)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_handed_in_as_is, _called_by_name, _called_through_its_module, _default_argument, _partial],
+)
+def test_a_function_that_is_or_calls_the_reference_never_passes(make, capsys):
+    result = run_check(make(), _course_share, SHARE_CASES, name="play_share")
+    assert result.status == USES_REFERENCE and not result.passed and result.implemented
+    assert result.uses == [f"{__name__}._course_share"]
+    out = capsys.readouterr().out
+    assert out.startswith("Not accepted: play_share calls the course's own implementation")
+    assert "write it yourself" in out and "_course_share" in out
+
+
+def test_the_issue_s_hand_ins_of_the_course_s_functions_are_not_accepted():
+    from course_lib import ann
+    from course_lib.evaluation import confidence
+    from course_lib.evaluation.checks import play_share
+
+    def my_confidence(plays, alpha):
+        return confidence(plays, alpha)
+
+    def nonzero(case, got):
+        return None if got is not None else "returned nothing"
+
+    plays = sp.csr_matrix(np.array([[0, 2], [3, 0]]))
+    results = [
+        run_check(play_share, play_share, [(np.array([[1, 3]]),)], verbose=False),
+        run_check(
+            my_confidence,
+            None,
+            [(plays, 2.0)],
+            properties=[nonzero],
+            forbidden=[confidence],
+            verbose=False,
+        ),
+        run_check(
+            ann.search_candidates,
+            None,
+            [(None,)],
+            properties=[nonzero],
+            forbidden=[ann.search_candidates],
+            verbose=False,
+        ),
+    ]  # the last one is never even called: the course's function was handed in as it is
+    assert [r.status for r in results] == [USES_REFERENCE] * 3
+    assert "course_lib.evaluation.feedback.confidence" in results[1].problems[0]
+    assert results[2].uses == ["course_lib.ann.search.search_candidates"]
+
+
+class _CourseLayer:
+    def __call__(self, x):
+        return np.asarray(x) * 2
+
+
+def test_a_subclass_that_calls_the_course_s_class_is_not_accepted():
+    class Mine(_CourseLayer):
+        def __call__(self, x):
+            return super().__call__(x)
+
+    class Honest:
+        def __call__(self, x):
+            return np.asarray(x) + np.asarray(x)
+
+    def apply(layer_class):  # how a check wraps a class: the watch is by code, not identity
+        return lambda x: layer_class()(x)
+
+    reference = _CourseLayer()
+    assert (
+        run_check(
+            apply(Mine), reference, [([1, 2],)], forbidden=[_CourseLayer], verbose=False
+        ).status
+        == USES_REFERENCE
+    )
+    assert run_check(
+        apply(Honest), reference, [([1, 2],)], forbidden=[_CourseLayer], verbose=False
+    ).passed
+
+
+# --- errors are reported as themselves --------------------------------------------------------
+
+
+def test_a_library_s_not_implemented_error_is_a_failed_case_with_its_text():
+    def my_confidence(plays, alpha):
+        return 1 + alpha * plays  # scipy refuses to add a number to a sparse matrix
+
+    def dense_ok(case, got):
+        return None
+
+    plays = sp.csr_matrix(np.array([[0, 2], [3, 0]]))
+    result = run_check(my_confidence, None, [(plays, 2.0)], properties=[dense_ok], verbose=False)
+    assert result.status == "wrong" and result.implemented
+    assert "your function raised NotImplementedError" in result.problems[0]
+    assert "(from scipy." in result.problems[0]
+
+
+def test_the_stub_s_own_error_is_not_implemented_even_from_a_helper():
+    def helper(x):
+        raise NotImplementedError("Exercise 9.9: write helper")
 
     def stub(x):
-        raise NotImplementedError
+        return helper(x)
 
-    run_check(stub, lambda x: x, [1], name="stub", verbose=False)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r["name"], r["status"]) for r in records] == [
-        ("good", "correct"),
-        ("bad", "wrong"),
-        ("stub", "not implemented"),
-    ]
-    assert records[1]["n_failed"] == 1 and records[1]["problems"]
+    assert run_check(stub, _square, [(1,)], verbose=False).status == "not implemented"
 
 
-def test_nothing_is_logged_without_the_variable(tmp_path, monkeypatch):
-    from course_lib.checking import GRADING_LOG_VARIABLE
+def test_an_error_from_a_library_names_the_library():
+    result = run_check(lambda x: np.linalg.inv(np.zeros((2, 2))), _square, [(1,)], verbose=False)
+    assert "LinAlgError" in result.problems[0] and "(from numpy" in result.problems[0]
 
-    monkeypatch.delenv(GRADING_LOG_VARIABLE, raising=False)
-    monkeypatch.chdir(tmp_path)
-    run_check(lambda x: x, lambda x: x, [1], verbose=False)
-    assert list(tmp_path.iterdir()) == []
+
+# --- the grader's recorder and the facade -----------------------------------------------------
+
+
+def test_the_grader_s_recorder_collects_every_result_of_its_block():
+    from course_lib.checking import _RECORDERS, _record_verdicts
+
+    run_check(_own_square, _square, [1], verbose=False)  # outside the block: not recorded
+    with _record_verdicts() as results:
+        run_check(_own_square, _square, [1], name="good", verbose=False)
+        run_check(lambda x: x, _square, [3], name="bad", verbose=False)
+    assert [(r.name, r.status) for r in results] == [("good", "correct"), ("bad", "wrong")]
+    assert not _RECORDERS
+    assert not hasattr(checking, "GRADING_LOG_VARIABLE")  # no channel through the environment
+
+
+def test_the_facade_exports_checks_and_no_answers():
+    from course_lib import checks
+
+    framework = {"Case", "CheckResult", "LOCATIONS", "compare_values", "run_check"}
+    assert set(checks.__all__) == framework | set(checks.LOCATIONS)
+    for name in checks.__all__:
+        assert name in framework or name.startswith("check_") or name.endswith("_CHOICES"), (
+            f"course_lib.checks exports {name!r}, which is neither a check nor a framework name"
+        )
+    for answer in ("play_share", "enumerate_ips"):
+        assert answer not in checks.__all__ and answer not in dir(checks)
+        with pytest.raises(AttributeError):
+            getattr(checks, answer)

@@ -83,7 +83,8 @@ def _mini_course(folder: Path, chapter: str) -> Path:
     shutil.copy(ROOT / "book.yml", folder / "book.yml")
     shutil.copy(ROOT / "references.bib", folder / "references.bib")
     (folder / "tools").mkdir()
-    shutil.copy(ROOT / "tools" / "launch_links.py", folder / "tools" / "launch_links.py")
+    for extension in ("launch_links.py", "citation_anchors.py"):  # book.yml's local extensions
+        shutil.copy(ROOT / "tools" / extension, folder / "tools" / extension)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: chapters/00_demo\n")
     return folder
 

@@ -129,3 +129,17 @@ def test_unit_rows_keeps_zero_rows_and_direction():
     assert out.dtype == np.float32
     assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]])
     assert unit_rows(x, dtype=np.float64).dtype == np.float64
+
+
+def test_as_array_names_a_ragged_list_and_a_librosa_pair() -> None:
+    from course_lib.validation import as_array, validate_matrix
+
+    with pytest.raises(
+        ValueError, match=r"clips is a ragged list: its 2 items.*\(3,\), \(2,\)\).*; fix"
+    ):
+        as_array([np.zeros(3), np.zeros(2)], "clips", "fix")
+    with pytest.raises(TypeError, match=r"clips looks like the \(y, sr\) pair.*16000.*; fix"):
+        as_array((np.zeros(100), 16000), "clips", "fix")
+    np.testing.assert_array_equal(as_array([[1, 2], [3, 4]], "m", "fix"), [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="factors is a ragged list.*rows of equal length"):
+        validate_matrix([[0.1, 0.2], [0.3]], "factors")

@@ -11,7 +11,8 @@ path of any notebook page of the course (``chapters/02_als.md``, ``solutions/...
 a Python literal when it is one (``3``, ``0.5``, ``None``, ``True``, ``[8, 16]``, ``"text"``;
 a tuple becomes a list) and as text otherwise (``lastfm_hetrec2011``). A parameter whose name
 ends in ``_path`` is a path: ``~`` is expanded and a relative path is taken from the folder you
-run the command in. A name that is not in the ``parameters`` cell is refused (a typo would
+run the command in; an empty one (``data_path=`` with an unset shell variable) is refused, not
+read as the current folder. A name that is not in the ``parameters`` cell is refused (a typo would
 otherwise run the defaults).
 
 The page is converted with jupytext and executed with papermill (Jupyter's tool for
@@ -89,6 +90,12 @@ def parse_parameters(pairs: list[str], known: list[str]) -> dict[str, object]:
         if isinstance(value, tuple):  # papermill writes lists, not tuples, into the notebook
             value = list(value)
         if name.endswith("_path") and isinstance(value, str):
+            if not value.strip():  # Path("") is the folder the command runs in
+                raise SystemExit(
+                    f"error: {name}= is empty (an unset shell variable?), which would mean the "
+                    f"current folder: give a path ({name}=~/data/...), or {name}=None for the "
+                    "chapter's default"
+                )
             value = str(Path(value).expanduser().resolve())
         parameters[name] = value
     return parameters

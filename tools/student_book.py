@@ -7,6 +7,10 @@ handouts), the data cards, the references, ``_toc.yml`` without the "Solutions" 
 ``book.yml`` with the execution cache pointed at the full book's cache, so that chapters already
 executed by ``make test`` or ``make book`` are not executed again (the code cells are unchanged,
 and jupyter-cache keys a notebook on its code).
+
+``OUT_DIR`` is replaced only if it is empty, missing, or an earlier output of this tool (it holds
+the marker file ``.deep-music-course-student-book``); any other folder is refused unless
+``--force`` is given.
 """
 
 from __future__ import annotations
@@ -19,10 +23,21 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from handout import SOLUTION_REFERENCE, strip_solution_links  # noqa: E402  (a sibling tool, not a package)
+from handout import (  # noqa: E402  (a sibling tool, not a package)
+    SOLUTION_REFERENCE,
+    prepare_output_folder,
+    strip_solution_links,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("references.md", "references.bib", "tools/launch_links.py")
+COPIED = (
+    "references.md",
+    "references.bib",
+    "tools/launch_links.py",
+    "tools/citation_anchors.py",
+)
+#: The file that marks a folder as written by this tool (and so safe to replace).
+MARKER = ".deep-music-course-student-book"
 
 
 #: Parts of the table of contents that the students' book leaves out.
@@ -35,10 +50,12 @@ def student_toc(toc: dict) -> dict:
     return {**toc, "parts": parts}
 
 
-def build(out_dir: Path, cache: Path) -> None:
-    """Write the solution-free book sources into ``out_dir`` (replacing them)."""
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+def build(out_dir: Path, cache: Path, force: bool = False) -> None:
+    """Write the solution-free book sources into ``out_dir``.
+
+    ``out_dir`` must be missing, empty or an earlier output of this tool, unless ``force``.
+    """
+    prepare_output_folder(out_dir, MARKER, force, "solution-free book")
     for folder in ("chapters", "datasets"):
         (out_dir / folder).mkdir(parents=True)
         for source in sorted((ROOT / folder).glob("*.md")):
@@ -64,8 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--cache", type=Path, default=ROOT / "_build" / ".jupyter_cache")
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT_DIR even if this tool did not write it"
+    )
     args = parser.parse_args(argv)
-    build(args.out_dir, args.cache)
+    try:
+        build(args.out_dir, args.cache, force=args.force)
+    except ValueError as error:
+        print(f"student_book: {error}", file=sys.stderr)
+        return 2
     print(f"solution-free book sources in {args.out_dir}")
     return 0
 

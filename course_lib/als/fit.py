@@ -8,6 +8,7 @@ Volinsky (2008) eqs. 3-5; the conjugate-gradient solver of Takács, Pilászy & T
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from collections.abc import Callable
@@ -72,6 +73,32 @@ def initial_factors(
     return rng.random((n_rows, factors), dtype=dtype) * dtype(0.01)
 
 
+def _require_callback(callback: object) -> None:
+    """Refuse, before any work, a callback that is not a function of one ``ALSIteration``."""
+    if callback is None:
+        return
+    if not callable(callback):
+        raise TypeError(
+            f"callback must be a function of one ALSIteration, got {type(callback).__name__}; "
+            "pass callback=lambda step: ... or None"
+        )
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):  # some built-ins have no signature: call them as they are
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        name = getattr(callback, "__name__", type(callback).__name__)
+        raise TypeError(
+            f"callback {name}{signature} cannot be called with one argument: fit_als calls it "
+            "with one ALSIteration after each iteration (step.iteration, step.seconds, "
+            "step.loss, step.user_factors, ...). implicit's callbacks take (iteration, "
+            "seconds, loss): wrap one as callback=lambda step: f(step.iteration, "
+            "step.seconds, step.loss)"
+        ) from None
+
+
 def fit_als(
     plays: sp.spmatrix,
     factors: int = 40,
@@ -129,7 +156,8 @@ def fit_als(
     calculate_training_loss : bool
         Compute the objective after each iteration (about a quarter of an iteration's cost).
     callback : callable, optional
-        Called with an :class:`ALSIteration` after each iteration.
+        Called with one argument, an :class:`ALSIteration`, after each iteration (``implicit``'s
+        callbacks take ``(iteration, seconds, loss)`` instead: wrap them).
     return_history : bool
         Also return an :class:`ALSHistory`.
 
@@ -145,7 +173,8 @@ def fit_als(
     TypeError
         An integer argument that is not an integer (``factors=2.5``, ``True``), a number that is
         not a number (``regularization="0.1"``: convert it with ``float`` first), a ``callback``
-        that cannot be called, another ``dtype``, ``plays`` not a matrix of numbers.
+        that cannot be called with one argument (checked before the fit starts), another
+        ``dtype``, ``plays`` not a matrix of numbers.
     ValueError
         ``plays`` without users, items (shape ``(0, n)`` or ``(n, 0)``) or plays (all zero), or
         with negative, NaN or infinite counts; an argument out of range or NaN; an unknown
@@ -165,11 +194,7 @@ def fit_als(
     seed = require_int(seed, "seed", minimum=0)
     regularization = require_number(regularization, "regularization", minimum=0.0)
     require_choice(solver, "solver", SOLVERS)
-    if callback is not None and not callable(callback):
-        raise TypeError(
-            f"callback must be a function of one ALSIteration, got {type(callback).__name__}; "
-            "pass callback=lambda step: ... or None"
-        )
+    _require_callback(callback)
     dtype = np.dtype(dtype).type
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be np.float32 or np.float64, got {np.dtype(dtype)}.")

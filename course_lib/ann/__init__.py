@@ -8,7 +8,8 @@ wrote annoy (2013) for this. This package rebuilds its method and measures it, o
 * :mod:`~course_lib.ann.exact`: :func:`brute_force_knn`, the exact answer (matrix product +
   ``argpartition``), and :func:`recall_at_k`, how much of it an index finds.
 * :mod:`~course_lib.ann.splits`: :func:`split_hyperplane` and :func:`two_means`, annoy's split
-  rule (the hyperplane equidistant from two centroids of a node's points).
+  rule (the hyperplane equidistant from two centroids of a node's points), and
+  :class:`TreeRandom`, the builder's random draws in Python.
 * :mod:`~course_lib.ann.forest`: :class:`RandomHyperplaneForest`, a forest of such trees stored as
   flat numpy arrays, built and searched by the numba kernels of ``_kernels`` and
   ``_search_kernels``; the search is annoy's best-first walk over all trees until ``search_k``
@@ -32,12 +33,13 @@ from course_lib.ann.measure import leaf_size_sweep, recall_qps_grid
 from course_lib.ann.mips import mips_query, mips_transform
 from course_lib.ann.plots import plot_recall_qps, plot_tree_splits
 from course_lib.ann.search import search_candidates
-from course_lib.ann.splits import split_hyperplane, two_means
+from course_lib.ann.splits import TreeRandom, split_hyperplane, two_means
 
 __all__ = [
     "METRICS",
     "NotFittedError",
     "RandomHyperplaneForest",
+    "TreeRandom",
     "brute_force_knn",
     "leaf_size_sweep",
     "make_clustered_vectors",

@@ -60,6 +60,16 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
+def _dot64(x: np.ndarray, y: np.ndarray) -> float:
+    """Sequential float64 dot product, no fast-math: the build's arithmetic, which numpy
+    reproduces up to the order of a sum (so chapter 06 can rebuild the same trees)."""
+    s = 0.0
+    for z in range(x.shape[0]):
+        s += np.float64(x[z]) * np.float64(y[z])
+    return s
+
+
+@numba.njit(nogil=True, cache=True)
 def _angular_distance(pp: float, qq: float, pq: float) -> float:
     ppqq = pp * qq
     if ppqq > 0:
@@ -67,7 +77,7 @@ def _angular_distance(pp: float, qq: float, pq: float) -> float:
     return 2.0
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True)
+@numba.njit(nogil=True, cache=True)
 def two_means(
     data: np.ndarray,
     perm: np.ndarray,
@@ -81,8 +91,9 @@ def two_means(
 
     Two distinct random points start the centroids; then 200 random points each move the centroid
     they are closer to (distance weighted by the centroid's count, which keeps the halves balanced).
-    With ``cosine`` the points are unit-normalised before they are averaged. float32 throughout,
-    like annoy's ``T = float``.
+    With ``cosine`` the points are unit-normalised before they are averaged. The arithmetic is
+    float64 without fast-math (annoy's is float32), so that numpy reproduces the same centroids
+    and chapter 06 can rebuild the library's trees.
 
     With ``inner_product`` (the ``"dot"`` metric: rows are :func:`course_lib.ann.mips_transform`-ed,
     the extra coordinate last) the rule is annoy 1.17's ``DotProduct``: a point joins the centroid
@@ -97,53 +108,53 @@ def two_means(
     j = _index(state, count - 1)
     if j >= i:
         j += 1
-    p = data[perm[lo + i]].copy()
-    q = data[perm[lo + j]].copy()
+    p = data[perm[lo + i]].astype(np.float64)
+    q = data[perm[lo + j]].astype(np.float64)
     if cosine:
-        pn = np.float32(math.sqrt(_dot(p, p)))
-        qn = np.float32(math.sqrt(_dot(q, q)))
+        pn = math.sqrt(_dot64(p, p))
+        qn = math.sqrt(_dot64(q, q))
         if pn > 0:
             p /= pn
         if qn > 0:
             q /= qn
-    pp = _dot(p, p)
-    qq = _dot(q, q)
+    pp = _dot64(p, p)
+    qq = _dot64(q, q)
     ic = 1
     jc = 1
     for _ in range(TWO_MEANS_STEPS):
         x = data[perm[lo + _index(state, count)]]
-        xx = _dot(x, x)
-        px = _dot(p, x)
-        qx = _dot(q, x)
+        xx = _dot64(x, x)
+        px = _dot64(p, x)
+        qx = _dot64(q, x)
         n_mean = dim  # coordinates that take part in the running means
         if inner_product:
             n_mean = dim - 1  # the MIPS coordinate takes no part in the assignment or the means
             di = -ic * (px - p[n_mean] * x[n_mean])
             dj = -jc * (qx - q[n_mean] * x[n_mean])
-            norm = np.float32(math.sqrt(max(xx - x[n_mean] * x[n_mean], 0.0)))
+            norm = math.sqrt(max(xx - np.float64(x[n_mean]) * x[n_mean], 0.0))
         elif cosine:
             di = ic * _angular_distance(pp, xx, px)
             dj = jc * _angular_distance(qq, xx, qx)
-            norm = np.float32(math.sqrt(xx))
+            norm = math.sqrt(xx)
         else:
-            di = ic * (pp + xx - np.float32(2.0) * px)
-            dj = jc * (qq + xx - np.float32(2.0) * qx)
-            norm = np.float32(1.0)
+            di = ic * (pp + xx - 2.0 * px)
+            dj = jc * (qq + xx - 2.0 * qx)
+            norm = 1.0
         if not norm > 0:
             continue
         if di < dj:
-            a = np.float32(ic / (ic + 1))
-            b = np.float32(1.0 / norm / (ic + 1))
+            a = ic / (ic + 1)
+            b = 1.0 / norm / (ic + 1)
             for z in range(n_mean):
                 p[z] = p[z] * a + x[z] * b
-            pp = _dot(p, p)
+            pp = _dot64(p, p)
             ic += 1
         elif dj < di:
-            a = np.float32(jc / (jc + 1))
-            b = np.float32(1.0 / norm / (jc + 1))
+            a = jc / (jc + 1)
+            b = 1.0 / norm / (jc + 1)
             for z in range(n_mean):
                 q[z] = q[z] * a + x[z] * b
-            qq = _dot(q, q)
+            qq = _dot64(q, q)
             jc += 1
     return p, q
 
@@ -238,7 +249,7 @@ def build_tree(
                 offsets[node] = np.float32(offset)
                 n_right = 0
                 for t in range(lo, hi):
-                    m = offsets[node] + _dot(normals[node], data[perm[t]])
+                    m = np.float64(offsets[node]) + _dot64(normals[node], data[perm[t]])
                     if m > 0:
                         side[t] = 1
                     elif m < 0:
@@ -246,9 +257,9 @@ def build_tree(
                     else:
                         side[t] = _flip(state)
                     n_right += side[t]
-                if max(n_right, size - n_right) / (size + 1e-9) < MAX_IMBALANCE:
+                if max(n_right, size - n_right) / size < MAX_IMBALANCE:
                     break
-            while max(n_right, size - n_right) / (size + 1e-9) > MAX_IMBALANCE_RANDOM:
+            while max(n_right, size - n_right) / size > MAX_IMBALANCE_RANDOM:
                 # no useful hyperplane (duplicates): split at random, like annoy; the zero
                 # normal then gives both children the same priority at query time
                 normals[node] = 0.0

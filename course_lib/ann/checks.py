@@ -1,4 +1,4 @@
-"""Exercise checks of chapter 06 (approximate nearest neighbours), exercises 6.1 to 6.3.
+"""Exercise checks of chapter 06 (approximate nearest neighbours), exercises 6.1 to 6.5.
 
 Taught in chapter 06, whose exercise cells call them as ``checks.check_split_rule(my_split)`` ...
 through the facade :mod:`course_lib.checks`. Built on :func:`course_lib.checking.run_check`, so the
@@ -8,20 +8,35 @@ points at the idea, never at the code) or "Not implemented yet" (a stub that sti
 
 * :func:`check_split_rule`: ``my_split(p, q, metric) -> (normal, offset)``, the hyperplane
   equidistant from two points (annoy's split rule).
-* :func:`check_priority_search`: ``my_search(forest, vector, search_k) -> candidate ids``, the
-  best-first search over all trees of a :class:`~course_lib.ann.RandomHyperplaneForest`.
+* :func:`check_per_tree_search`: ``my_per_tree_search(forest, vector, search_k) -> ids``, the
+  best-first search run in each tree alone, with an equal share of ``search_k``.
 * :func:`check_leaf_size_sweep`: ``my_sweep(vectors, queries, leaf_sizes, n_trees, search_k, k,
   seed) -> DataFrame``, with feedback on a prediction of the trends.
+* :func:`check_euclidean_as_dot`: ``my_euclidean_as_dot(items, queries)``, one extra coordinate
+  that turns euclidean nearest neighbours into largest dot products.
+* :func:`check_trees_needed`: ``my_trees_needed(items, queries, k, search_k, target, seed)``, the
+  fewest trees that reach a target recall (the open-ended exercise, run on real data).
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from course_lib.ann._exercise_cases import (
+    _clustered,
+    _euclidean_as_dot,
+    _euclidean_cases,
+    _euclidean_property,
+    _trees_cases,
+    _trees_needed,
+    _trees_property,
+)
 from course_lib.ann.forest import RandomHyperplaneForest
 from course_lib.ann.measure import leaf_size_sweep
 from course_lib.ann.search import search_candidates
@@ -31,14 +46,13 @@ from course_lib.checking import Case, CheckResult, run_check
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_leaf_size_sweep", "check_priority_search", "check_split_rule"]
-
-
-def _clustered(n: int, dim: int, n_clusters: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(n_clusters, dim))
-    labels = rng.integers(0, n_clusters, n)
-    return (centres[labels] + 0.35 * rng.normal(size=(n, dim))).astype(np.float32)
+__all__ = [
+    "check_euclidean_as_dot",
+    "check_leaf_size_sweep",
+    "check_per_tree_search",
+    "check_split_rule",
+    "check_trees_needed",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +128,8 @@ def _split_property(case: Case, got: Any) -> str | None:
                 "the offset is 0, so the plane goes through the origin instead of the midpoint "
                 "of p and q; a euclidean split must pass through that midpoint"
             )
+        if np.isclose(offset, -float(normal @ (p - q)) / 2):
+            return "the offset uses half the difference of p and q; the midpoint is their mean"
     return f"{100 * (1 - agree):.0f} % of test points are put on the side of the farther point"
 
 
@@ -134,90 +150,135 @@ def check_split_rule(
         _split_cases(),
         name="my_split",
         properties=[_split_property],
+        forbidden=[split_hyperplane],
         hint=(
-            "the plane holds the points that are as close to p as to q. Which direction is "
-            "perpendicular to it, and which point must lie on it (margin 0)? For the angular "
-            "metric only directions count: make p and q differ in direction alone before you "
-            "compare them, and ask which point every such plane passes through. Check the "
-            "sign of the margin at p itself."
+            "the plane holds the points that are as close to p as to q: which direction is "
+            "perpendicular to it, and which point must lie on it? For the angular metric, ask "
+            "what 'as close' means when only directions count. Check the sign of the margin at "
+            "p itself."
         ),
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercise 2: the priority-queue search
+# Exercise 2: one queue, or one per tree?
 # ---------------------------------------------------------------------------------------------
 def _search_cases() -> list[Case]:
     points = _clustered(600, 8, 12, seed=3)
-    forest = RandomHyperplaneForest(n_trees=4, leaf_size=10, metric="angular", seed=5).fit(points)
+    angular = RandomHyperplaneForest(n_trees=4, leaf_size=10, metric="angular", seed=5)
+    euclidean = RandomHyperplaneForest(n_trees=3, leaf_size=12, metric="euclidean", seed=2)
+    angular.fit(points)
+    euclidean.fit(points)
     queries = _clustered(8, 8, 12, seed=4)
-    cases = [Case((forest, queries[0], 1), label="search_k = 1: one leaf is enough")]
-    for i, search_k in enumerate((40, 150, 700, 300, 150, 700, 40)):
-        cases.append(
-            Case((forest, queries[i], search_k), label=f"query {i}, search_k = {search_k}")
-        )
-    cases.append(Case((forest, queries[7], 10_000), label="search_k beyond the whole forest"))
+    cases = [Case((angular, queries[0], 1), label="search_k = 1: a share of one leaf a tree")]
+    for i, search_k in enumerate((40, 150, 301, 700, 150)):
+        cases.append(Case((angular, queries[i], search_k), label=f"4 trees, search_k {search_k}"))
+    for i, search_k in ((5, 100), (6, 250)):
+        cases.append(Case((euclidean, queries[i], search_k), label=f"euclidean, {search_k}"))
+    cases.append(Case((angular, queries[7], 10_000), label="search_k beyond the whole forest"))
     return cases
 
 
-def _search_property(case: Case, got: Any) -> str | None:
+def _best_first(forest, x, budget, roots, inherit=True, flip=True) -> list[int]:
+    """annoy's best-first search from ``roots`` until ``budget`` candidates (or slips)."""
+    heap = [(-math.inf, int(root)) for root in roots]
+    heapq.heapify(heap)
+    found: list[int] = []
+    while heap and len(found) < budget:
+        neg_priority, ref = heapq.heappop(heap)
+        if ref < 0:
+            start, end = forest.leaf_start_[-ref - 1], forest.leaf_end_[-ref - 1]
+            found.extend(int(i) for i in forest.leaf_items_[start:end])
+            continue
+        margin = float(forest.normals_[ref] @ x + forest.offsets_[ref])
+        priority = -neg_priority if inherit else math.inf
+        other = -margin if flip else margin
+        heapq.heappush(heap, (-min(priority, margin), int(forest.children_[ref, 1])))
+        heapq.heappush(heap, (-min(priority, other), int(forest.children_[ref, 0])))
+    return found
+
+
+def _per_tree_candidates(
+    forest: RandomHyperplaneForest, vector: np.ndarray, search_k: int, **slip: Any
+) -> list[int]:
+    """Exercise 6.2's reference: each tree searched alone for ceil(search_k / n_trees)."""
+    x = forest._transform(forest._as_row(vector), "vector")[0][0]
+    share = slip.pop("share", math.ceil(search_k / forest.n_trees))
+    found: list[int] = []
+    for root in forest.roots_:
+        found += _best_first(forest, x, share, [root], **slip)
+    return found
+
+
+_PER_TREE_SLIPS = {
+    "the shares are rounded down; each tree collects at least search_k / n_trees, so round "
+    "up": lambda f, k: {"share": k // f.n_trees},
+    "every tree collected the whole search_k; the budget is shared, n_trees ways": lambda f, k: {
+        "share": k
+    },
+    "inside a tree a child gets its own margin as priority; it keeps the smaller of its "
+    "parent's priority and its margin": lambda f, k: {"inherit": False},
+    "on the negative side of a split the query lies inside by minus the margin": lambda f, k: {
+        "flip": False
+    },
+}
+
+
+def _per_tree_property(case: Case, got: Any) -> str | None:
     forest, vector, search_k = case.args
     try:
-        found = np.asarray(list(got), dtype=np.int64)
+        found = np.sort(np.asarray(list(got), dtype=np.int64))
     except (TypeError, ValueError):
         return "return the candidate ids as a list or 1-D array of ints"
-    want = np.asarray(search_candidates(forest, vector, search_k), dtype=np.int64)
-    if found.size == want.size and np.array_equal(np.sort(found), np.sort(want)):
+    want = np.sort(np.asarray(_per_tree_candidates(forest, vector, search_k)))
+    if np.array_equal(found, want):
         return None
-    if np.unique(found).size == found.size < want.size and np.array_equal(
-        np.unique(found), np.unique(want)
-    ):
+    shared = np.sort(np.asarray(search_candidates(forest, vector, search_k)))
+    if np.array_equal(found, shared) and shared.size:
         return (
-            f"you returned {found.size} distinct ids but the search collects {want.size} "
-            "candidates counting repeats; count every id a leaf adds, even if another tree "
-            "already gave it"
+            "these are the candidates of one queue over all trees (section 4): give each tree "
+            "a queue and a share of its own"
         )
-    if found.size < want.size:
+    for slip, switches in _PER_TREE_SLIPS.items():
+        variant = np.sort(
+            np.asarray(_per_tree_candidates(forest, vector, search_k, **switches(forest, search_k)))
+        )
+        if np.array_equal(found, variant):
+            return f"not the candidates of the per-tree search: {slip}"
+    if np.unique(found).size == found.size < want.size:
         return (
-            f"you stopped after {found.size} candidates, the search collects {want.size}: keep "
-            "popping while fewer than search_k candidates are collected, and add whole leaves"
+            f"{found.size} distinct ids, but {want.size} candidates counting repeats: keep "
+            "an id a second tree gives again"
         )
-    if found.size > want.size:
-        return (
-            f"you collected {found.size} candidates, the search stops at {want.size}: stop as "
-            "soon as search_k candidates are collected"
-        )
-    overlap = np.intersect1d(found, want).size / max(np.unique(want).size, 1)
     return (
-        f"right number of candidates, but only {100 * overlap:.0f} % of the expected ids: a "
-        "child can never be more promising than its parent, and on the negative side of a "
-        "split the margin counts with its sign flipped; open the most promising node first, "
-        "over all trees at once"
+        f"{found.size} candidates, {want.size} expected, "
+        f"{100 * np.intersect1d(found, want).size / max(np.unique(want).size, 1):.0f} % of the "
+        "expected ids: search one tree at a time, best-first, whole leaves, until its share"
     )
 
 
-def check_priority_search(
+def check_per_tree_search(
     student_fn: Callable[[RandomHyperplaneForest, np.ndarray, int], Sequence[int]],
 ) -> CheckResult:
-    """Check ``my_search(forest, vector, search_k) -> ids`` (chapter 06, exercise 2).
+    """Check ``my_per_tree_search(forest, vector, search_k) -> ids`` (chapter 06, exercise 2).
 
-    The candidates (repeats included, order free) must equal those of
-    :func:`course_lib.ann.search_candidates` on a 4-tree angular forest for search_k from 1 to
-    more than the forest holds. Equal priorities are common (a child often inherits its
-    parent's), so pop ties in the order of ``heapq`` entries ``(-priority, node_reference)``.
+    Each tree is searched alone, best-first as in section 4, until it holds at least
+    ``ceil(search_k / n_trees)`` candidates; the candidates of all trees (repeats included,
+    order free) must be those of the reference, on angular and euclidean forests. The verdict
+    names the usual slips: one shared queue, shares rounded down, the whole budget per tree,
+    priorities not inherited or margins not negated on the negative side.
     """
     return run_check(
         student_fn,
         None,
         _search_cases(),
-        name="my_search",
-        properties=[_search_property],
+        name="my_per_tree_search",
+        properties=[_per_tree_property],
+        forbidden=[_per_tree_candidates],
         hint=(
-            "one priority queue for all trees at once, every root as promising as can be. A "
-            "node is worth opening while the query lies well inside every half-space on the path "
-            "to it: think about which margin along that path limits it, and what the margin "
-            "means on the other side of a split. Leaves give all their items, repeats counted, "
-            "until search_k are in. Section 4 of the chapter walks through it."
+            "each tree gets a queue of its own that starts at its root; inside a tree the search "
+            "is section 4's. Work out each tree's share before you start, and ask what happens "
+            "when search_k is not a multiple of the number of trees."
         ),
     )
 
@@ -298,6 +359,7 @@ def check_leaf_size_sweep(
         _sweep_cases(),
         name="my_sweep",
         properties=[_sweep_property],
+        forbidden=[leaf_size_sweep],
         hint=(
             "from one row to the next only the leaf size may change: everything else (trees, "
             "seed, k, search_k) is as given. Recall compares what the forest finds with the "
@@ -318,3 +380,53 @@ def check_leaf_size_sweep(
                 f"{measured} ({verdict})."
             )
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 4: euclidean neighbours as largest dot products
+# ---------------------------------------------------------------------------------------------
+def check_euclidean_as_dot(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``my_euclidean_as_dot(items, queries) -> (item_vectors, query_vectors)`` (6.4).
+
+    Each row gains one coordinate; the largest dot products of the new vectors must be the
+    euclidean nearest neighbours (top 10, all queries), and the items' new vectors must not
+    depend on the queries. Names the slips: |y|^2 without the 1/2, the wrong sign.
+    """
+    prop = functools.partial(_euclidean_property, student_fn=student_fn)
+    return run_check(
+        student_fn,
+        None,
+        _euclidean_cases(),
+        name="my_euclidean_as_dot",
+        properties=[prop],
+        forbidden=[_euclidean_as_dot],
+        hint=(
+            "write |x - y|^2 out in three terms. For one query, which term does not change "
+            "the ranking, and how can a dot product carry the term that depends on y alone?"
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 5: how many trees for a target recall?
+# ---------------------------------------------------------------------------------------------
+def check_trees_needed(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``my_trees_needed(items, queries, k, search_k, target, seed)`` (exercise 6.5).
+
+    The answer is the smallest ``n_trees`` of ``TREE_GRID`` (1, 2, 4, ..., 64) whose angular
+    forest (``seed``) reaches mean recall@k >= ``target`` at ``search_k`` against brute force,
+    or ``None``. Names the slips: the default search_k, a number returned when none reaches it.
+    """
+    return run_check(
+        student_fn,
+        None,
+        _trees_cases(),
+        name="my_trees_needed",
+        properties=[_trees_property],
+        forbidden=[_trees_needed],
+        hint=(
+            "the exact neighbours do not depend on the forest: compute them once. Then grow "
+            "forests of 1, 2, 4, ... trees with the given seed, query each with the given k and "
+            "search_k, and stop at the first whose recall reaches the target."
+        ),
+    )

@@ -16,7 +16,9 @@ from course_lib.ann.exact import METRICS
 from course_lib.ann.mips import mips_transform
 from course_lib.validation import require_choice, require_int, validate_matrix
 
-__all__ = ["split_hyperplane", "two_means"]
+__all__ = ["TreeRandom", "split_hyperplane", "two_means"]
+
+_MASK = 2**64 - 1
 
 
 def _point(x: Any, name: str) -> np.ndarray:
@@ -86,6 +88,7 @@ def two_means(
 ) -> tuple[np.ndarray, np.ndarray]:
     """annoy's two centroids of a node's points (the split is the plane between them).
 
+    The random draws are those of ``TreeRandom(seed)`` (tree 0 of a forest with this seed).
     Start from two distinct random points; then 200 random points in turn move the nearer centroid
     towards themselves (a running mean). Distances are weighted by each centroid's count, which
     keeps the two halves balanced. Angular: points are unit-normalised before averaging. Dot:
@@ -110,9 +113,49 @@ def two_means(
     seed = require_int(seed, "seed", 0)
     if pts.shape[0] < 2:
         raise ValueError(f"two_means needs at least 2 points, got {pts.shape[0]}")
-    state = np.array([np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]], np.uint64)
+    # the state of tree 0 of a forest with this seed, so TreeRandom(seed) replays these draws
+    state = np.array([TreeRandom(seed)._state], np.uint64)
     if metric == "dot":
         pts = mips_transform(pts)[0]
     perm = np.arange(pts.shape[0], dtype=np.int32)
     cosine = metric != "euclidean"
     return _kernels.two_means(pts, perm, 0, pts.shape[0], cosine, state, metric == "dot")
+
+
+class TreeRandom:
+    """The random draws of tree ``tree`` of a forest built with ``seed``, in plain Python.
+
+    The compiled builder draws from xorshift64* (Vigna 2016), seeded per tree from
+    ``np.random.SeedSequence(seed)``; this class yields the same numbers, so that chapter 06
+    can grow, with numpy, the very trees of :class:`~course_lib.ann.RandomHyperplaneForest`.
+    ``integer(n)`` is a draw in ``0 .. n - 1``; ``coin()`` is 0 or 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``seed`` or ``tree`` not an integer >= 0.
+    """
+
+    def __init__(self, seed: int, tree: int = 0) -> None:
+        seed = require_int(seed, "seed", 0)
+        tree = require_int(tree, "tree", 0)
+        state = np.random.SeedSequence(seed).generate_state(tree + 1, np.uint64)[tree]
+        self._state = int(state) or 88172645463325252  # xorshift needs a non-zero state
+        for _ in range(4):  # the compiled builder warms up the same way
+            self._next()
+
+    def _next(self) -> int:
+        x = self._state
+        x ^= x >> 12
+        x ^= (x << 25) & _MASK
+        x ^= x >> 27
+        self._state = x
+        return (x * 2685821657736338717) & _MASK
+
+    def integer(self, n: int) -> int:
+        """A draw in ``0 .. n - 1`` (``n >= 1``)."""
+        return self._next() % n
+
+    def coin(self) -> int:
+        """0 or 1."""
+        return (self._next() >> 40) & 1

@@ -9,13 +9,15 @@ One job per file:
 
 * :mod:`~course_lib.audio.waveform`: what goes in. :func:`validate_waveform` (mono float
   samples at a known rate; a 2-D array is a batch only with ``batch=True``, never guessed, since
-  stereo looks the same) and :func:`load_audio` (a file of your own, mono, resampled);
+  stereo looks the same; samples far above full scale draw a warning);
+* :mod:`~course_lib.audio.files`: :func:`load_audio` (a file of your own, mono, resampled),
+  which reads the header first: an absurd sample rate is refused, a WAV cut short is named;
 * :mod:`~course_lib.audio.features`: :func:`log_mel` (the function the music world calls), its
   three steps one at a time (:func:`stft_power`, :func:`mel_filterbank`, :func:`power_to_db`) so
   that chapter 03 can show each, :func:`frame_times` and :func:`batched_log_mel` for many clips;
 * :mod:`~course_lib.audio.plots`: :func:`plot_waveform`, :func:`plot_spectrogram`,
   :func:`plot_mel_filterbank` (``ax=None``, they return the figure);
-* :mod:`~course_lib.audio.checks`: the check of exercise 3.1 (``checks.check_mel_by_hand``).
+* :mod:`~course_lib.audio.checks`: the check of exercise 3.1 (``checks.check_window_leakage``).
 
 The on-disk cache of arrays is :mod:`course_lib.cache` (``cache_dir``, ``cached_array``).
 """
@@ -31,8 +33,9 @@ from .features import (
     power_to_db,
     stft_power,
 )
+from .files import load_audio
 from .plots import plot_mel_filterbank, plot_spectrogram, plot_waveform
-from .waveform import load_audio, validate_waveform
+from .waveform import validate_waveform
 
 __all__ = [
     "AMIN",

@@ -11,11 +11,15 @@ librosa returns the transpose, ``(n_mels, n_frames)``; the helpers here swap the
 
 Every entry point refuses settings that would give a silently wrong spectrogram: ``n_fft``,
 ``hop_length`` and ``n_mels`` that are not positive integers, ``fmin >= fmax``, ``fmax`` above
-the Nyquist frequency ``sr / 2``, and clips shorter than one window (``n_fft`` samples).
+the Nyquist frequency ``sr / 2``, and clips shorter than one window (``n_fft`` samples). More
+mel bands than ``n_fft`` can fill (some bands narrower than one FFT bin, empty in every frame)
+draw a warning that gives the largest ``n_mels`` that fits (:func:`max_filled_mels`).
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,13 +27,20 @@ import numpy as np
 
 from course_lib.validation import require_int, require_number
 
-from .waveform import require_sample_rate, validate_samples, validate_waveform
+from .waveform import (
+    _user_stacklevel,
+    as_samples,
+    require_sample_rate,
+    validate_samples,
+    validate_waveform,
+)
 
 __all__ = [
     "AMIN",
     "batched_log_mel",
     "frame_times",
     "log_mel",
+    "max_filled_mels",
     "mel_filterbank",
     "power_to_db",
     "require_spectrogram_settings",
@@ -78,6 +89,55 @@ def require_spectrogram_settings(
             "span fmin..fmax; lower fmin or raise fmax"
         )
     return sr, n_fft, hop_length, n_mels, fmin, fmax
+
+
+_EMPTY_FILTERS = "Empty filters detected"
+
+
+@functools.lru_cache(maxsize=64)
+def _has_empty_bands(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> bool:
+    """Whether librosa's filterbank for these settings has bands that no FFT bin falls in."""
+    import librosa
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return any(_EMPTY_FILTERS in str(w.message) for w in caught)
+
+
+def max_filled_mels(sr: int, n_fft: int, fmin: float = 0.0, fmax: float | None = None) -> int:
+    """The most mel bands that ``n_fft`` at ``sr`` fills (every band holds an FFT bin); 0: none.
+
+    Bisection on librosa's own test of empty filters (the lowest, narrowest bands empty first).
+    """
+    sr, n_fft, _, _, fmin, fmax = require_spectrogram_settings(sr, n_fft, 1, 1, fmin, fmax)
+    if _has_empty_bands(sr, n_fft, 1, fmin, fmax):
+        return 0
+    low, high = 1, 2
+    while not _has_empty_bands(sr, n_fft, high, fmin, fmax):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _has_empty_bands(sr, n_fft, middle, fmin, fmax):
+            high = middle
+        else:
+            low = middle
+    return low
+
+
+def _warn_if_bands_empty(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> None:
+    """Say, with the largest sensible ``n_mels``, when some mel bands would stay empty."""
+    if not _has_empty_bands(sr, n_fft, n_mels, fmin, fmax):
+        return
+    best = max_filled_mels(sr, n_fft, fmin, fmax)
+    fix = f"pass n_mels <= {best}" if best else f"widen fmin..fmax beyond {sr / n_fft:.1f} Hz"
+    warnings.warn(
+        f"n_mels={n_mels} is more mel bands than n_fft={n_fft} at sr={sr} Hz can fill: the "
+        f"narrowest (lowest) bands fall between two FFT bins ({sr / n_fft:.1f} Hz apart) and "
+        f"stay empty, at -100 dB in every frame. Fix: {fix}, or a larger n_fft (finer bins)",
+        UserWarning,
+        stacklevel=_user_stacklevel(),
+    )
 
 
 def _require_window_fits(y: np.ndarray, n_fft: int, batch: bool) -> None:
@@ -139,8 +199,15 @@ def log_mel(
     ------
     ValueError, TypeError
         See :func:`validate_waveform` (empty, non-finite, integer-typed, wrong-rate or 2-D input
-        without ``batch=True``) and :func:`require_spectrogram_settings`; clips shorter than
+        without ``batch=True``, a ragged list of clips, the ``(y, sr)`` pair of
+        ``librosa.load``) and :func:`require_spectrogram_settings`; clips shorter than
         ``n_fft`` samples.
+
+    Warns
+    -----
+    UserWarning
+        Samples far above full scale (a forgotten ``/ 32768``), or more mel bands than
+        ``n_fft`` can fill (the message gives the largest ``n_mels`` that fits).
     """
     import librosa
 
@@ -149,16 +216,19 @@ def log_mel(
     )
     y = validate_waveform(y, sr, expected_sr, batch=batch)
     _require_window_fits(y, n_fft, batch)
-    mel = librosa.feature.melspectrogram(
-        y=y.astype(np.float32, copy=False),
-        sr=sr,
-        n_fft=n_fft,
-        hop_length=hop_length,
-        n_mels=n_mels,
-        fmin=fmin,
-        fmax=fmax,
-        power=2.0,
-    )
+    _warn_if_bands_empty(sr, n_fft, n_mels, fmin, fmax)
+    with warnings.catch_warnings():  # said above, with the largest n_mels that fits
+        warnings.filterwarnings("ignore", message=_EMPTY_FILTERS)
+        mel = librosa.feature.melspectrogram(
+            y=y.astype(np.float32, copy=False),
+            sr=sr,
+            n_fft=n_fft,
+            hop_length=hop_length,
+            n_mels=n_mels,
+            fmin=fmin,
+            fmax=fmax,
+            power=2.0,
+        )
     out = 10.0 * np.log10(mel + AMIN)
     return np.swapaxes(out, -1, -2).astype(np.float32)
 
@@ -218,9 +288,11 @@ def mel_filterbank(
     sr, n_fft, _, n_mels, fmin, fmax = require_spectrogram_settings(
         sr, n_fft, 1, n_mels, fmin, fmax
     )
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(
-        np.float32
-    )
+    _warn_if_bands_empty(sr, n_fft, n_mels, fmin, fmax)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_EMPTY_FILTERS)
+        bank = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return bank.astype(np.float32)
 
 
 def power_to_db(power: np.ndarray) -> np.ndarray:
@@ -332,7 +404,7 @@ def batched_log_mel(
                 "batched_log_mel: ids= is only used with a loader function; with an array, "
                 "select the clips yourself (waves[ids])"
             )
-        waves = np.asarray(source)
+        waves = as_samples(source, "source")
         if waves.ndim != 2:
             raise ValueError(
                 f"batched_log_mel expects waveforms (n_clips, n_samples), got {waves.shape}; "

@@ -50,6 +50,7 @@ def plot_spectrogram(
     *,
     kind: str = "mel",
     n_fft: int = 1024,
+    n_mels: int | None = None,
     fmin: float = 0.0,
     fmax: float | None = None,
     ax: Any = None,
@@ -65,14 +66,21 @@ def plot_spectrogram(
         A log-mel (``kind="mel"``) or log-power STFT (``kind="linear"``) spectrogram.
     sr, hop_length, n_fft, fmin, fmax
         The settings it was computed with (for the axis labels; checked as in ``log_mel``).
+        With ``kind="linear"`` the spectrogram must have ``1 + n_fft // 2`` bins.
     kind : {"mel", "linear"}
         Mel bands are labelled by their centre frequency in Hz; linear bins by ``k * sr / n_fft``.
+    n_mels : int, optional
+        With ``kind="mel"``, the number of bands it must have. Without it the layout is judged
+        from the shape: a band count no mel spectrogram has next to a frame count that is a
+        usual ``n_mels`` is taken for librosa's ``(n_mels, n_frames)`` layout and refused.
 
     Raises
     ------
     ValueError
-        A spectrogram that is not 2-D (a batch: plot ``spec_db[i]``), an unknown ``kind``, or
-        settings :func:`course_lib.audio.log_mel` would refuse.
+        A spectrogram that is not 2-D (a batch: plot ``spec_db[i]``), in librosa's frequency-
+        major layout (pass ``spec_db.T``), with a bin count that ``n_fft`` (linear) or
+        ``n_mels`` (mel) does not give, an unknown ``kind``, or settings
+        :func:`course_lib.audio.log_mel` would refuse.
     """
     spec_db = np.asarray(spec_db)
     if spec_db.ndim != 2:
@@ -83,6 +91,7 @@ def plot_spectrogram(
     sr, n_fft, hop_length, _, fmin, fmax = require_spectrogram_settings(
         sr, n_fft, hop_length, 1, fmin, fmax
     )
+    _require_time_major(spec_db.shape, kind, n_fft, n_mels)
     fig, ax = axes_or_new(ax, figsize)
     n_frames, n_bins = spec_db.shape
     t_end = n_frames * hop_length / sr
@@ -110,6 +119,57 @@ def plot_spectrogram(
     if colorbar:
         fig.colorbar(img, ax=ax, label="dB", pad=0.01)
     return fig
+
+
+#: Band counts that mel spectrograms use; a frame count among them hints at a transposed array.
+_USUAL_N_MELS = frozenset({32, 40, 48, 60, 64, 80, 96, 128, 160, 192, 256})
+#: More bands than this is no mel spectrogram (librosa leaves bands empty well before).
+_MAX_N_MELS = 256
+
+
+def _require_time_major(shape: tuple[int, int], kind: str, n_fft: int, n_mels: int | None) -> None:
+    """Refuse librosa's ``(n_bins, n_frames)`` layout and bin counts the settings do not give."""
+    n_frames, n_bins = shape
+    transposed = (
+        f"spec_db has shape {shape}, which looks like librosa's (n_bins, n_frames) layout; "
+        "the course's spectrograms are time-major, (n_frames, n_bins): pass spec_db.T"
+    )
+    if kind == "linear":
+        expected = 1 + n_fft // 2
+        if n_bins == expected:
+            return
+        if n_frames == expected:
+            raise ValueError(transposed)
+        raise ValueError(
+            f"a linear spectrogram of n_fft={n_fft} has 1 + n_fft // 2 = {expected} frequency "
+            f"bins, but spec_db has {n_bins} (shape {shape}). Fix: pass the n_fft it was "
+            f"computed with (n_fft={2 * (n_bins - 1)} gives {n_bins} bins), or kind='mel' for "
+            "a log-mel spectrogram"
+        )
+    if n_mels is not None:
+        n_mels = require_int(n_mels, "n_mels", 1)
+        if n_bins == n_mels:
+            return
+        if n_frames == n_mels:
+            raise ValueError(transposed)
+        raise ValueError(
+            f"spec_db has {n_bins} bands per frame (shape {shape}), but n_mels={n_mels}: pass "
+            "the n_mels it was computed with"
+        )
+    if n_bins > _MAX_N_MELS:
+        linear = n_bins - 1 in (2**k for k in range(4, 16))
+        raise ValueError(
+            f"spec_db has {n_bins} bands per frame (shape {shape}), more than a mel "
+            f"spectrogram has (the course uses 128). Fix: "
+            + ("for a linear STFT spectrogram pass kind='linear'; " if linear else "")
+            + "for librosa's (n_mels, n_frames) layout pass spec_db.T; if it really has that "
+            f"many mel bands, pass n_mels={n_bins}"
+        )
+    if n_frames in _USUAL_N_MELS and n_bins not in _USUAL_N_MELS:
+        raise ValueError(
+            transposed + f". If it really has {n_frames} frames of {n_bins} mel bands, pass "
+            f"n_mels={n_bins}"
+        )
 
 
 def plot_mel_filterbank(

@@ -9,24 +9,36 @@ what a 2-D array means:
   caller says so (``batch=True``);
 * any other 2-D array is refused, because a stereo recording looks exactly like a batch: librosa
   returns ``(channels, n_samples)`` (mix it with ``librosa.to_mono(y)`` or ``y.mean(axis=0)``),
-  soundfile returns ``(n_samples, channels)`` (``y.mean(axis=1)``, or ``y.T`` for librosa).
+  soundfile returns ``(n_samples, channels)`` (``y.mean(axis=1)``, or ``y.T`` for librosa);
+* a list of clips of different lengths, or the ``(y, sr)`` pair of ``librosa.load``, is refused
+  with what to do instead (numpy's own message, "inhomogeneous shape", says neither);
+* samples far above full scale (a forgotten ``/ 32768``) draw a warning that names the cause.
 
-:func:`load_audio` reads a recording of your own (any format librosa reads) as that mono,
-resampled waveform, so its spectrogram compares with the music world's.
+:func:`course_lib.audio.load_audio` (:mod:`~course_lib.audio.files`) reads a recording of your
+own as that mono, resampled waveform.
 """
 
 from __future__ import annotations
 
-import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from course_lib.validation import require_number
+__all__ = [
+    "FULL_SCALE_LIMIT",
+    "as_samples",
+    "require_sample_rate",
+    "validate_samples",
+    "validate_waveform",
+    "warn_if_out_of_scale",
+]
 
-__all__ = ["load_audio", "require_sample_rate", "validate_samples", "validate_waveform"]
+#: Float audio lives in [-1, 1]; a peak above this many times full scale draws a warning.
+FULL_SCALE_LIMIT = 2.0
+_PACKAGE = str(Path(__file__).resolve().parents[1])
 
 _STEREO_FIXES = (
     "a stereo recording from librosa.load(..., mono=False) is (channels, n_samples): mix it "
@@ -56,6 +68,82 @@ def require_sample_rate(sr: Any, name: str = "sr") -> int:
     return int(sr)
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside course_lib."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _is_rate(value: Any) -> bool:
+    return isinstance(value, int | np.integer | float | np.floating) and not isinstance(value, bool)
+
+
+def as_samples(y: Any, name: str = "y") -> np.ndarray:
+    """``np.asarray(y)``, with a clear message for the two inputs numpy cannot stack.
+
+    Raises
+    ------
+    TypeError
+        The ``(y, sr)`` pair that ``librosa.load`` returns, passed whole as the waveform.
+    ValueError
+        A list of clips of different lengths (numpy's "inhomogeneous shape").
+    """
+    if isinstance(y, tuple) and len(y) == 2 and _is_rate(y[1]) and np.ndim(y[0]) >= 1:
+        raise TypeError(
+            f"{name} is a pair (samples, {y[1]!r}), the (y, sr) that librosa.load returns, "
+            "not a waveform: unpack it first, y, sr = librosa.load(path), then pass y (and sr)"
+        )
+    try:
+        return np.asarray(y)
+    except ValueError as error:
+        if not isinstance(y, list | tuple):
+            raise
+        lengths = [int(np.size(clip)) for clip in y[:5]]
+        shown = ", ".join(map(str, lengths)) + (", ..." if len(y) > 5 else "")
+        raise ValueError(
+            f"{name} is a list of {len(y)} clips of different lengths ({shown} samples), "
+            "which numpy cannot stack into one array. Fix: pass one clip at a time (a loop), "
+            "or cut them to one length first, np.stack([c[:n] for c in clips]) with "
+            "n = min(len(c) for c in clips), and pass that array with batch=True"
+        ) from error
+
+
+def warn_if_out_of_scale(y: np.ndarray, name: str = "y") -> None:
+    """Warn when float samples reach far above full scale (1), and say what was forgotten.
+
+    Integer audio converted with ``astype(float)`` but not divided (16-bit: by 32768) keeps its
+    integer range, and a float file can be written at another scale; either comes out tens of
+    dB too loud, which no later step notices. The warning guesses the cause from the peak.
+    """
+    if y.size == 0:
+        return
+    peak = max(float(y.max()), -float(y.min()))  # max |y| without a copy of y
+    if not peak > FULL_SCALE_LIMIT:  # also False for NaN: refused elsewhere
+        return
+    whole = bool(np.all(y == np.round(y)))
+    if whole and peak <= 255 and float(np.min(y)) >= 0:
+        cause = "unsigned 8-bit samples (0..255) converted without scaling: use (y - 128) / 128"
+    elif whole and peak <= 32768:
+        cause = "16-bit integer samples converted without scaling: divide by 32768 (y / 32768)"
+    elif whole and peak <= 2**23:
+        cause = "24-bit integer samples converted without scaling: divide by 2 ** 23"
+    elif whole and peak <= 2**31:
+        cause = "32-bit integer samples converted without scaling: divide by 2 ** 31"
+    else:
+        cause = (
+            "float samples written at another scale: divide by that scale, or normalise "
+            "with y / np.abs(y).max()"
+        )
+    warnings.warn(
+        f"{name} reaches {peak:.4g}, far above the full scale of 1 of float audio, so its "
+        f"spectrogram comes out {20 * np.log10(peak):+.0f} dB too loud. Probably {cause}",
+        UserWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
 def validate_samples(y: Any, *, batch: bool = False, name: str = "y") -> np.ndarray:
     """Check the samples alone (no rate): mono float waveform(s), finite, not empty.
 
@@ -71,12 +159,19 @@ def validate_samples(y: Any, *, batch: bool = False, name: str = "y") -> np.ndar
     Raises
     ------
     TypeError
-        Integer, boolean, complex or object samples (the fix for 16-bit audio is in the message).
+        Integer, boolean, complex or object samples (the fix for 16-bit audio is in the message);
+        the ``(y, sr)`` pair of ``librosa.load`` passed whole.
     ValueError
         A 2-D array without ``batch=True`` (stereo?), a 1-D array with ``batch=True``, any other
-        number of dimensions, no samples, NaN or infinite samples.
+        number of dimensions, no samples, NaN or infinite samples, a list of clips of different
+        lengths.
+
+    Warns
+    -----
+    UserWarning
+        Samples far above full scale (``max |y| > 2``): the message names the probable cause.
     """
-    y = np.asarray(y)
+    y = as_samples(y, name)
     if not isinstance(batch, bool):
         raise TypeError(f"batch must be True or False, got {batch!r}")
     if batch and y.ndim != 2:
@@ -109,6 +204,7 @@ def validate_samples(y: Any, *, batch: bool = False, name: str = "y") -> np.ndar
             f"got NaN or infinite samples in {name}: clean the waveform (np.nan_to_num) or drop "
             "the clip"
         )
+    warn_if_out_of_scale(y, name)
     return y
 
 
@@ -152,81 +248,3 @@ def validate_waveform(
             f"resample with librosa.resample(y, orig_sr={sr}, target_sr={expected_sr})"
         )
     return y
-
-
-def load_audio(
-    path: str | os.PathLike[str],
-    sr: int = 16_000,
-    *,
-    offset: float = 0.0,
-    duration: float | None = None,
-) -> np.ndarray:
-    """Read an audio file as one mono float32 waveform at ``sr`` Hz (``librosa.load``).
-
-    Channels are averaged (``mono=True``) and the audio is resampled to ``sr``, so the result
-    goes straight into :func:`course_lib.audio.log_mel` with the music world's settings.
-
-    Parameters
-    ----------
-    path : str or path
-        A file librosa can decode (WAV, FLAC, OGG, MP3 ...).
-    sr : int
-        Target sample rate in Hz; the default is the music world's 16 kHz.
-    offset, duration : float
-        Start reading ``offset`` seconds in; read at most ``duration`` seconds (``None``: all).
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_samples,)
-
-    Raises
-    ------
-    FileNotFoundError
-        No file at ``path``.
-    IsADirectoryError
-        ``path`` is a folder.
-    ValueError
-        A file that cannot be decoded as audio, or that holds no samples after ``offset``;
-        a negative ``offset`` or a non-positive ``duration``.
-    TypeError
-        A ``path`` that is not a string or path, or a fractional sample rate.
-    """
-    import audioread
-    import librosa
-
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(
-            f"path must be a file name (str or pathlib.Path), got {type(path).__name__}"
-        )
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise FileNotFoundError(
-            f"no audio file at {file}: check the name (a relative path starts from the "
-            f"notebook's folder, {Path.cwd()})"
-        )
-    if file.is_dir():
-        raise IsADirectoryError(
-            f"{file} is a folder, not an audio file: pass one file in it, e.g. the first of "
-            f"sorted(Path({str(file)!r}).glob('*.mp3'))"
-        )
-    sr = require_sample_rate(sr)
-    offset = require_number(offset, "offset", minimum=0.0)
-    if duration is not None:
-        duration = require_number(duration, "duration", minimum=0.0, strict_minimum=True)
-    try:
-        with warnings.catch_warnings():  # librosa's fallback chatter; the error below says it all
-            warnings.filterwarnings("ignore", message="PySoundFile failed")
-            warnings.filterwarnings("ignore", message=".*audioread_load", category=FutureWarning)
-            y, _ = librosa.load(file, sr=sr, mono=True, offset=offset, duration=duration)
-    except (RuntimeError, EOFError, audioread.exceptions.DecodeError) as error:
-        raise ValueError(
-            f"could not decode {file} as audio ({type(error).__name__}: {error}); check that it "
-            f"is a sound file (WAV, FLAC, OGG, MP3) and not damaged, or convert it first "
-            f"(ffmpeg -i {file.name} {file.stem}.wav)"
-        ) from error
-    if y.size == 0:
-        raise ValueError(
-            f"{file} holds no audio after offset={offset} s: pass a smaller offset "
-            "(or check the file's length with librosa.get_duration(path=...))"
-        )
-    return validate_waveform(y.astype(np.float32, copy=False), sr)

@@ -28,9 +28,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.validation import require_int, require_number
+from course_lib.validation import as_array, require_int, require_number
 
 __all__ = ["EpsilonGreedy", "LinUCB", "LinearBandit", "LinearThompson", "UniformRandom"]
+
+#: Scores within this distance of the best one are a tie, broken uniformly at random.
+TIE_TOLERANCE = 1e-12
+
+
+def _best_arm_probabilities(scores: np.ndarray) -> np.ndarray:
+    """For each row of ``scores`` (n, K): 1 / (number of best arms) on each best arm, else 0.
+
+    The probabilities with which :meth:`LinearBandit.select` picks an arm: the best one, ties
+    (within :data:`TIE_TOLERANCE`) broken uniformly at random.
+    """
+    best = scores >= scores.max(axis=1, keepdims=True) - TIE_TOLERANCE
+    return best / best.sum(axis=1, keepdims=True)
 
 
 class LinearBandit:
@@ -93,7 +106,7 @@ class LinearBandit:
     def _check_context(self, x: np.ndarray, ndim: int = 1) -> np.ndarray:
         """One context (``ndim=1``: shape (d,)) or a batch (``ndim=2``: shape (n, d)) as float64,
         or a clear error."""
-        arr = np.asarray(x)
+        arr = as_array(x, "contexts", f"pass one row of {self.n_features} numbers per user")
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"contexts must be numbers, got dtype {arr.dtype}")
         shape = "(d,)" if ndim == 1 else "(n_users, d)"
@@ -113,7 +126,7 @@ class LinearBandit:
         return self.theta @ self._check_context(x)
 
     def _argmax(self, s: np.ndarray) -> int:
-        best = np.flatnonzero(s >= s.max() - 1e-12)
+        best = np.flatnonzero(s >= s.max() - TIE_TOLERANCE)
         return int(best[0] if best.size == 1 else self.rng.choice(best))
 
     def select(self, x: np.ndarray) -> int:
@@ -150,12 +163,12 @@ class LinearBandit:
         """Probability of each arm for each context of shape (n, d) when learning is frozen.
 
         Used to evaluate a trained learner offline with the estimators of
-        :mod:`course_lib.counterfactual`. Returns an (n, K) matrix whose rows sum to 1.
+        :mod:`course_lib.counterfactual`, so these are the probabilities with which
+        :meth:`select` picks each arm: arms tied for the best score share its probability
+        equally, as :meth:`select` breaks ties uniformly at random. Returns an (n, K) matrix
+        whose rows sum to 1.
         """
-        arms = self.greedy_arms(contexts)
-        out = np.zeros((arms.size, self.n_arms))
-        out[np.arange(arms.size), arms] = 1.0
-        return out
+        return _best_arm_probabilities(self._check_context(contexts, ndim=2) @ self.theta.T)
 
 
 class EpsilonGreedy(LinearBandit):
@@ -188,6 +201,11 @@ class EpsilonGreedy(LinearBandit):
         return super().select(x)
 
     def action_probabilities(self, contexts: np.ndarray) -> np.ndarray:
+        """``epsilon / K`` on every arm, plus ``1 - epsilon`` shared by the arms tied for best.
+
+        The probabilities with which :meth:`select` picks each arm (see
+        :meth:`LinearBandit.action_probabilities`).
+        """
         greedy = super().action_probabilities(contexts)
         return (1 - self.epsilon) * greedy + self.epsilon / self.n_arms
 
@@ -227,10 +245,7 @@ class LinUCB(LinearBandit):
     def action_probabilities(self, contexts: np.ndarray) -> np.ndarray:
         contexts = self._check_context(contexts, ndim=2)
         width = np.sqrt(np.einsum("ni,kij,nj->nk", contexts, self.A_inv, contexts))
-        arms = np.argmax(contexts @ self.theta.T + self.alpha * width, axis=1)
-        out = np.zeros((arms.size, self.n_arms))
-        out[np.arange(arms.size), arms] = 1.0
-        return out
+        return _best_arm_probabilities(contexts @ self.theta.T + self.alpha * width)
 
 
 class LinearThompson(LinearBandit):
@@ -270,13 +285,16 @@ class LinearThompson(LinearBandit):
         return self._draw(self._check_context(x)[None, :])[0]
 
     def action_probabilities(self, contexts: np.ndarray, n_samples: int = 200) -> np.ndarray:
-        """Monte Carlo estimate of the probability of each arm (``n_samples`` posterior draws)."""
+        """Monte Carlo estimate of the probability of each arm (``n_samples`` posterior draws).
+
+        Ties among the drawn scores (``v = 0``, or arms never shown) are shared equally, as
+        :meth:`select` breaks them uniformly at random.
+        """
         n_samples = require_int(n_samples, "n_samples", 1)
         contexts = self._check_context(contexts, ndim=2)
         counts = np.zeros((contexts.shape[0], self.n_arms))
-        rows = np.arange(contexts.shape[0])
         for _ in range(n_samples):
-            counts[rows, np.argmax(self._draw(contexts), axis=1)] += 1
+            counts += _best_arm_probabilities(self._draw(contexts))
         return counts / n_samples
 
 

@@ -10,7 +10,10 @@ raises ``NotImplementedError``; not an error, the notebook keeps running).
   :class:`~course_lib.convnet.layers.GlobalTemporalPooling` (Dieleman 2014, sec. 5.1);
 * :func:`check_cosine_distance_loss` (exercise 4.2): Nieto's (2017) cosine-distance loss, in numpy;
 * :func:`check_time_only` (exercise 4.3): why convolve over time only, as a multiple-choice answer,
-  plus the output shape and parameter count of the image-style alternative (a ``Conv2D``).
+  plus the output shape and parameter count of the image-style alternative (a ``Conv2D``);
+* :func:`check_dropout` (exercise 4.4): inverted dropout, as Keras applies it in training;
+* :func:`check_gaussian_nll` (exercise 4.5): the Gaussian negative log-likelihood with predicted
+  variances, which Dieleman tried and dropped (2014, sec. 5.3).
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.checking import Case, CheckResult, compare_values, run_check
+from course_lib.checking import Case, CheckResult, Comparison, compare_values, run_check
 from course_lib.vectors import unit_rows
 
 from .layers import GlobalTemporalPooling
+from .losses import cosine_distance
 
 __all__ = [
     "TIME_ONLY_CHOICES",
     "check_cosine_distance_loss",
+    "check_dropout",
+    "check_gaussian_nll",
     "check_global_temporal_pooling",
     "check_time_only",
 ]  # the references cosine_distance_loss and global_temporal_pooling stay out of the facade
@@ -85,6 +91,41 @@ def _pooling_compare(expected: np.ndarray, got: Any) -> str | None:
     return "the values differ"
 
 
+def _pooling_slips(x: np.ndarray) -> dict[str, np.ndarray]:
+    """The blocks the usual slips give, keyed by the verdict that names them."""
+    x = np.asarray(x, dtype=np.float64)
+    return {
+        "the third block is the root mean square; the L2 norm is the square root of the sum "
+        "of squares over time, not of their mean": np.sqrt((x**2).mean(axis=1)),
+        "the third block is the sum of squares; the L2 norm takes its square root": (x**2).sum(
+            axis=1
+        ),
+        "the third block is the sum of the absolute values (the L1 norm); the L2 norm is the "
+        "square root of the sum of squares": np.abs(x).sum(axis=1),
+        "the first block is the sum over time; it should be the mean": x.sum(axis=1),
+        "the second block is the largest absolute value; it should be the maximum": np.abs(x).max(
+            axis=1
+        ),
+    }
+
+
+def _pooling_compare_with_slips(x: np.ndarray) -> Comparison:
+    def compare(expected: np.ndarray, got: Any) -> str | None:
+        problem = _pooling_compare(expected, got)
+        if problem is None or not problem.startswith("block"):
+            return problem
+        got = np.asarray(got, dtype=np.float64)
+        n_channels = expected.shape[1] // 3
+        for slip, block in _pooling_slips(x).items():
+            for j in range(3):
+                sl = slice(j * n_channels, (j + 1) * n_channels)
+                if np.allclose(got[:, sl], block, rtol=1e-4, atol=1e-4):
+                    return slip
+        return problem
+
+    return compare
+
+
 def check_global_temporal_pooling(layer_class: Callable[[], Any]) -> CheckResult:
     """Check a Keras layer class pooling ``(batch, time, channels)`` over time (exercise 4.1).
 
@@ -100,16 +141,20 @@ def check_global_temporal_pooling(layer_class: Callable[[], Any]) -> CheckResult
 
         return np.asarray(ops.convert_to_numpy(out))  # any backend's tensor
 
+    def compare(case: Case, got: Any) -> str | None:
+        expected = global_temporal_pooling(*case.args)
+        return _pooling_compare_with_slips(case.args[0])(expected, got)
+
     return run_check(
         apply,
-        global_temporal_pooling,
+        None,
         _pooling_cases(),
         name="your pooling layer",
-        compare=_pooling_compare,
+        properties=[compare],
+        forbidden=[global_temporal_pooling, GlobalTemporalPooling],
         hint=(
-            "axis 1 is time: each statistic reduces that axis and keeps the channels, and the "
-            "three results are joined along the channel axis; the L2 norm is the square root "
-            "of a sum of squares (not of a mean)"
+            "which axis is time, and which one must survive the pooling? Reread the three "
+            "formulas of section 2.3, and the order in which their results are joined."
         ),
     )
 
@@ -175,6 +220,23 @@ def _cosine_property(case: Case, got: Any) -> str | None:
         "you returned the mean squared error of the normalised vectors, not 1 - cosine": float(
             np.mean((yn - fn) ** 2)
         ),
+        "you summed the distances over the rows; the loss is their mean": float(
+            np.sum(1.0 - np.sum(yn * fn, axis=1))
+        ),
+        "you normalised the columns (each factor over the batch), not the rows (each "
+        "vector): the norm runs over the factors of one row": 1
+        - float(
+            np.mean(
+                np.sum(
+                    y
+                    / np.linalg.norm(y, axis=0, keepdims=True)
+                    * (f / np.linalg.norm(f, axis=0, keepdims=True)),
+                    axis=1,
+                )
+            )
+        ),
+        "you divided by the squared lengths; the cosine divides by the lengths themselves": 1
+        - float(np.mean(np.sum(y * f, axis=1) / (np.sum(y * y, axis=1) * np.sum(f * f, axis=1)))),
     }
     for slip, slip_value in slips.items():
         if np.isclose(value, slip_value, rtol=1e-6, atol=1e-9):
@@ -197,8 +259,11 @@ def check_cosine_distance_loss(
         _cosine_cases(),
         name="my_cosine_distance",
         properties=[_cosine_property],
-        hint="the cosine of two vectors is their dot product divided by both lengths; the loss "
-        "is one number for the whole batch, and it is a distance (0 for the same direction)",
+        forbidden=[cosine_distance_loss, cosine_distance],
+        hint=(
+            "reread Nieto's loss in section 5: what is divided by what, over which axis is a "
+            "vector's length taken, and how do the rows become one number?"
+        ),
     )
 
 
@@ -250,6 +315,15 @@ def _conv2d_shape(shape: Any) -> str | None:
         )
     if shape_t[:2] == (599, 128):
         return "'valid' padding: a filter fits only where it lies wholly inside the input"
+    if shape_t == (_CONV2D_SHAPE[1], _CONV2D_SHAPE[0], _CONV2D_SHAPE[2]):
+        return "the axes are swapped: frames come first, then bands, then filters"
+    if shape_t[:2] == (599 - 4, 128 - 4):
+        return "one position short on each axis: a filter of width k fits n - k + 1 times"
+    if shape_t[:2] == (_CONV2D_SHAPE[0], 1):
+        return (
+            "that is a time-only convolution, whose filters span every band; the Conv2D "
+            "filter is 4 bands tall, so it also slides along the bands"
+        )
     return f"{shape_t} is not the output shape: count the positions a 4 x 4 filter fits"
 
 
@@ -264,6 +338,13 @@ def _conv2d_params(params: Any) -> str | None:
         return "that is the time-only conv1 of section 2; count the weights of a 4 x 4 filter"
     if count == _CONV2D_PARAMS - 256:
         return "almost: each of the 256 filters also has a bias"
+    if count == (4 * 4 * 128 + 1) * 256:
+        return (
+            "that counts the 128 mel bands as input channels; in the image view the input "
+            "has a single channel and the bands are an axis the filter slides along"
+        )
+    if count == 4 * 4 + 1:
+        return "that is one filter; the layer has 256 of them"
     return (
         f"{count} parameters is not right: count the weights of one filter and its bias, "
         "then multiply by the number of filters"
@@ -297,4 +378,121 @@ def check_time_only(
         compare=compare,
         hint="for the letter, reread section 2 and Dieleman's section 5.1; for the shape, a "
         "'valid' convolution of width k shortens an axis by k - 1",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises 4.4 (inverted dropout) and 4.5 (predicted variances), each slip named
+# --------------------------------------------------------------------------------------------
+def inverted_dropout(x: np.ndarray, keep: np.ndarray, rate: float) -> np.ndarray:
+    """Reference of exercise 4.4: Keras' dropout during training, ``x * keep / (1 - rate)``."""
+    return np.where(keep, np.asarray(x, dtype=np.float64) / (1 - rate), 0.0)
+
+
+def _dropout_cases() -> list[Case]:
+    rng = np.random.default_rng(44)
+    x = rng.normal(size=(4, 16))
+    return [Case((x, rng.random((4, 16)) >= r, r), label=f"rate {r}") for r in (0.3, 0.5, 0.1)] + [
+        Case((np.abs(x[:2]), np.ones((2, 16), dtype=bool), 0.2), label="every unit kept")
+    ]
+
+
+def _dropout_property(case: Case, got: Any) -> str | None:
+    x, keep, rate = case.args
+    want = inverted_dropout(x, keep, rate)
+    problem = compare_values(want, got, rtol=1e-6, atol=1e-9)
+    if problem is None:
+        return None
+    slips = {
+        "the kept units unscaled: then the layer's output is smaller in training than at "
+        "inference, where nothing is dropped": np.where(keep, x, 0.0),
+        "the kept units multiplied by 1 - rate instead of divided": np.where(
+            keep, x * (1 - rate), 0.0
+        ),
+        "the mask the wrong way round: keep marks the units that stay": np.where(
+            keep, 0.0, x / (1 - rate)
+        ),
+        "the kept units divided by the rate, not by the share kept": np.where(keep, x / rate, 0.0),
+    }
+    for slip, value in slips.items():
+        if compare_values(value, got, rtol=1e-6, atol=1e-9) is None:
+            return f"you returned {slip}"
+    return problem
+
+
+def check_dropout(student_fn: Callable[[np.ndarray, np.ndarray, float], Any]) -> CheckResult:
+    """Check ``my_dropout(x, keep, rate) -> array`` (exercise 4.4): inverted dropout with a
+    given mask; names an unscaled output, a product with ``1 - rate``, an inverted mask and a
+    division by the rate."""
+    return run_check(
+        student_fn,
+        None,
+        _dropout_cases(),
+        name="my_dropout",
+        properties=[_dropout_property],
+        forbidden=[inverted_dropout],
+        hint="a dropped unit gives zero; scale the units that stay so that, over the random "
+        "masks, each unit's expected output equals its input.",
+    )
+
+
+def gaussian_nll(y_true: np.ndarray, mean: np.ndarray, log_var: np.ndarray) -> float:
+    """Reference of exercise 4.5: ``mean of (log_var + (y - mean)^2 / exp(log_var)) / 2``."""
+    y_true, mean, log_var = (np.asarray(a, dtype=np.float64) for a in (y_true, mean, log_var))
+    return float(np.mean(0.5 * (log_var + (y_true - mean) ** 2 * np.exp(-log_var))))
+
+
+def _nll_property(case: Case, got: Any) -> str | None:
+    y_true, mean, log_var = case.args
+    err2, right = (y_true - mean) ** 2, gaussian_nll(y_true, mean, log_var)
+    try:
+        value = float(np.asarray(got, dtype=np.float64).item())
+    except (TypeError, ValueError):
+        return f"expected one number, got a {type(got).__name__}"
+    with np.errstate(all="ignore"):
+        slips = {
+            "None": right,
+            "which reads log_var as the variance itself": np.mean(
+                0.5 * (np.log(log_var) + err2 / log_var)
+            ),
+            "without the factor 1/2": 2 * right,
+            "without the log-variance term, which keeps the variances from growing without "
+            "bound": np.mean(0.5 * err2 * np.exp(-log_var)),
+            "which multiplies the squared error by the variance instead of dividing": np.mean(
+                0.5 * (log_var + err2 * np.exp(log_var))
+            ),
+            "the sum over the factors, not the mean": right * y_true.shape[-1],
+        }
+    for slip, slip_value in slips.items():
+        if np.isclose(value, slip_value, rtol=1e-6, atol=1e-9, equal_nan=True):
+            return None if slip == "None" else f"you returned {value:.6g}, {slip}"
+    return f"expected {right:.6g}, got {value:.6g}"
+
+
+def _nll_cases() -> list[Case]:
+    rng = np.random.default_rng(45)
+    y, mu = rng.normal(size=(2, 6, 4))
+    return [
+        Case((y, mu, np.zeros((6, 4))), label="unit variances"),
+        Case((y, mu, rng.normal(size=(6, 4))), label="variances of all sizes"),
+        Case((y, y + 0.01, np.full((6, 4), -3.0)), label="good means, small variances"),
+        Case((y[:3, :2], mu[:3, :2], np.full((3, 2), 2.0)), label="3 tracks, 2 factors"),
+    ]
+
+
+def check_gaussian_nll(
+    student_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float],
+) -> CheckResult:
+    """Check ``my_gaussian_nll(y_true, mean, log_var) -> float`` (exercise 4.5); names the
+    usual slips (log_var read as a variance, the 1/2, the log term, the sum over factors)."""
+    return run_check(
+        student_fn,
+        None,
+        _nll_cases(),
+        name="my_gaussian_nll",
+        properties=[_nll_property],
+        forbidden=[gaussian_nll],
+        hint="write the formula of the exercise term by term: the network outputs the "
+        "logarithm of each variance, and the result is one number, the mean over tracks "
+        "and factors.",
     )

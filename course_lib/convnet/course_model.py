@@ -89,7 +89,7 @@ def course_model_path(size: str = "small", seed: int = 0, loss: str = "mse") -> 
     require_choice(size, "size", tuple(SIZES))
     seed = require_int(seed, "seed", 0)
     require_choice(loss, "loss", tuple(LOSSES))
-    return cache_dir("convnet") / f"factor_convnet_{size}_seed{seed}_{loss}.keras"
+    return cache_dir("convnet", create=False) / f"factor_convnet_{size}_seed{seed}_{loss}.keras"
 
 
 def course_model_record(size: str = "small", seed: int = 0, loss: str = "mse") -> dict[str, Any]:

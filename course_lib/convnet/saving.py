@@ -9,6 +9,7 @@ Every custom piece (the pooling layer, the losses) is a registered Keras object,
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -19,6 +20,9 @@ import keras
 from . import layers, losses  # noqa: F401
 
 __all__ = ["load_factor_model", "save_factor_model"]
+
+#: The members of a ``.keras`` archive that hold the weights (Keras 3).
+WEIGHT_FILES = frozenset({"model.weights.h5", "model.weights.npz"})
 
 
 def _keras_path(path: str | os.PathLike[str], verb: str) -> Path:
@@ -54,8 +58,9 @@ def load_factor_model(path: str | os.PathLike[str], *, compile: bool = True) -> 
         No file at ``path`` (the message names it).
     ValueError
         A path that does not end in ``.keras``; a file that is not a Keras model (not a zip
-        archive, or a damaged one; the message names the file and says to save or train it
-        again); a model whose configuration carries Python code (refused by safe mode).
+        archive, a damaged one, a cut ``config.json``, missing weights; the message names the
+        file and says to delete it and save or train it again); a model whose configuration
+        carries Python code (refused by safe mode).
     """
     path = _keras_path(path, "load from")
     if not path.is_file():
@@ -71,6 +76,21 @@ def load_factor_model(path: str | os.PathLike[str], *, compile: bool = True) -> 
     if not zipfile.is_zipfile(path):
         raise ValueError(damaged)
     try:
+        _check_archive(path)
         return keras.saving.load_model(path, safe_mode=True, compile=compile)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{damaged} ({type(error).__name__}: {error})") from error
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a ``.keras`` archive whose configuration is cut or whose weights are missing.
+
+    Keras would raise a bare ``JSONDecodeError`` or its own message without the file's name.
+    """
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "config.json" not in names:
+            raise KeyError("the archive has no config.json (the model's architecture)")
+        json.loads(archive.read("config.json"))
+        if not names & WEIGHT_FILES:
+            raise KeyError(f"the archive has none of {sorted(WEIGHT_FILES)} (the weights)")

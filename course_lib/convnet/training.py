@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from course_lib.validation import (
+    as_array,
     require_choice,
     require_int,
     require_number,
@@ -241,13 +242,22 @@ def predict_track_factors(
 
     Raises
     ------
+    TypeError
+        The ``(y, sr)`` pair of ``librosa.load`` instead of spectrograms.
     ValueError
-        Spectrograms with NaN or infinite values, another number of mel bands than the model,
+        A ragged list of spectrograms of different lengths (the message says what to do);
+        spectrograms with NaN or infinite values, another number of mel bands than the model,
         or fewer frames than the model needs (:func:`~course_lib.convnet.network.min_input_frames`,
         named in the message); a window other than the model's input length (or, for a model
         with a free time axis, shorter than its receptive field); a hop or batch size below 1.
     """
-    arr = np.asarray(log_mels)
+    arr = as_array(
+        log_mels,
+        "log_mels",
+        "predict one track at a time ([predict_track_factors(model, m) for m in log_mels]), or "
+        "crop them to a common number of frames first; audio needs its spectrogram first: "
+        "course_lib.audio.log_mel(y, sr)",
+    )
     single = arr.ndim == 2
     minimum = min_input_frames(model)
     x = validate_log_mels(arr, "log_mels", n_mels=int(model.input_shape[2]), min_frames=minimum)

@@ -1,7 +1,7 @@
 """Exact enumeration: every possible log of a tiny problem, and an estimator's exact moments.
 
 Taught in chapter 08 (``chapters/08_beyond_accuracy.md``, "3. Unbiased, exactly: enumerating
-every possible log"); exercise 8.2 asks for the same enumeration by hand
+every possible log"); exercise 8.1 asks for the same enumeration by hand
 (:func:`course_lib.counterfactual.checks.enumerate_ips` is its reference answer). With one user,
 ``K`` items and ``n`` impressions there are ``(2K)^n`` logs; summing an estimator over all of
 them, weighted by their probabilities, gives its exact mean and variance, no sampling noise.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import numpy as np
 
@@ -66,6 +67,50 @@ def _validate_problem(
     return mu, pi, q, n_impressions
 
 
+def _reraise(error: Exception, note: str) -> NoReturn:
+    """Raise ``error`` with ``note`` added (Python >= 3.11), or a copy whose message has it."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+        raise error
+    try:
+        copy = type(error)(f"{error}\n{note}")
+    except Exception:  # noqa: BLE001 - an exception class with another constructor
+        copy = RuntimeError(f"{type(error).__name__}: {error}\n{note}")
+    raise copy from error
+
+
+def _describe_log(items: np.ndarray, rewards: np.ndarray, mu: np.ndarray, pi: np.ndarray) -> str:
+    return (
+        f"the log items={items.tolist()}, rewards={rewards.astype(int).tolist()} (propensities "
+        f"{mu.tolist()}, target probabilities {pi.tolist()})"
+    )
+
+
+def _estimate_on(
+    estimator: Callable[..., float | Estimate],
+    rewards: np.ndarray,
+    propensities: np.ndarray,
+    target_probs: np.ndarray,
+    items: np.ndarray,
+) -> float:
+    """The estimator's value on one log; 0 where it is undefined (no target weight at all)."""
+    try:
+        value = estimator(rewards, propensities, target_probs)
+    except Exception as error:
+        if isinstance(error, ValueError) and not np.any(target_probs > 0):
+            return 0.0  # e.g. SNIPS: undefined when every importance weight is 0
+        log = _describe_log(items, rewards, propensities, target_probs)
+        _reraise(error, f"exact_expectation: the estimator failed on {log}; call it on these")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        log = _describe_log(items, rewards, propensities, target_probs)
+        raise TypeError(
+            f"exact_expectation: the estimator returned {repr(value)[:80]} on {log}, which is "
+            "not a number: an estimator must return a float or an Estimate"
+        ) from None
+
+
 def exact_expectation(
     estimator: Callable[[np.ndarray, np.ndarray, np.ndarray], float | Estimate],
     logging_probs: np.ndarray,
@@ -84,8 +129,10 @@ def exact_expectation(
     ----------
     estimator : callable
         ``estimator(rewards, propensities, target_probs)`` returning a float or an
-        :class:`Estimate`.
-        Logs on which it raises ``ValueError`` (e.g. SNIPS when all weights are 0) count as 0.
+        :class:`Estimate`. On a log where the target policy gives probability 0 to every
+        logged item, an estimator may raise ``ValueError`` (SNIPS is undefined there: all
+        weights are 0); such a log counts as the estimate 0. Any other error is raised, with
+        a note naming the log it happened on: a broken estimator is never scored as 0.
     logging_probs, target_probs : arrays of shape (K,), each summing to 1
     reward_probs : array of shape (K,), in [0, 1]
     n_impressions : int
@@ -102,6 +149,9 @@ def exact_expectation(
         NaN, probabilities that are negative or do not sum to 1, reward probabilities outside
         [0, 1]; an ``n_impressions`` that is not an integer >= 1 or makes more than
         :data:`MAX_LOGS` logs.
+    Exception
+        Whatever the estimator raises (other than on a log without target weight), or a
+        ``TypeError`` if it returns something that is not a number; a note names the log.
     """
     if not callable(estimator):
         raise TypeError(f"estimator must be a function such as ips, got {estimator!r}")
@@ -112,10 +162,7 @@ def exact_expectation(
     for prob, items, rewards in _all_logs(mu, q, n_impressions):
         if prob == 0:
             continue
-        try:
-            value = float(estimator(rewards, mu[items], pi[items]))
-        except ValueError:
-            value = 0.0
+        value = _estimate_on(estimator, rewards, mu[items], pi[items], items)
         mean += prob * value
         second += prob * value**2
     return mean, second - mean**2

@@ -5,7 +5,7 @@ Taught in chapter 08 (``chapters/08_beyond_accuracy.md``): "2. Inverse propensit
 :func:`importance_weights` out by hand), "3. Unbiased, exactly" and "4. Five estimators over many
 re-drawn logs" (:func:`snips`, :func:`clipped_ips`; the chapter writes :func:`direct_method` and
 :func:`doubly_robust` by hand on the world's log, checks them against these, then runs all five
-through :func:`~course_lib.counterfactual.repeated_trials`), and exercise 8.1 (SNIPS). A
+through :func:`~course_lib.counterfactual.repeated_trials`), and exercise 8.3 (SNIPS). A
 deployed stochastic recommender (the *logging policy* ``mu``) showed item ``a_j`` to user
 ``u_j`` with a known probability (the *propensity* ``mu(a_j | u_j)``) and recorded whether it
 was played (the *reward* ``r_j``). A *target policy* ``pi`` that was never deployed can then be
@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from course_lib.validation import require_number
@@ -101,13 +102,20 @@ def _as_vector(name: str, x: object, allow_bool: bool = True) -> np.ndarray:
             f"{name} holds text, not numbers; convert the column first, e.g. "
             f"pd.to_numeric(logs[{name!r}]) or np.asarray(..., dtype=float)"
         )
-    if raw.dtype.kind == "b" and not allow_bool:
+    is_bool = raw.dtype.kind == "b"
+    if raw.dtype == object:
+        missing = np.asarray(pd.isna(raw), dtype=bool)  # pd.NA, None and NaN alike
+        if missing.any():
+            present = raw[~missing]
+            is_bool = present.size > 0 and all(isinstance(v, bool | np.bool_) for v in present)
+            x = np.where(missing, np.nan, raw)
+    if is_bool and not allow_bool:
         raise TypeError(
             f"{name} holds True/False values, not probabilities: pass the probability with "
             "which the logging policy showed each item (the propensity column of the log)"
         )
     try:
-        arr = np.asarray(x, dtype=np.float64)  # pandas' missing values (pd.NA) become NaN
+        arr = np.asarray(x, dtype=np.float64)  # missing values (pd.NA, None) are NaN now
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be numbers, one per logged impression: {err}") from None
     if arr.ndim != 1:

@@ -20,19 +20,20 @@ and then never touches the network; a local archive whose hash the registry know
 too (``verify=False`` skips that).
 
 Parsing is strict and reports the file, the line and the fix, with any quoted content cut to
-about 100 characters: wrong number of fields, non-integer, negative, zero, empty or NaN counts,
+100 characters: wrong number of fields, non-integer, negative, zero, empty or NaN counts,
 duplicate rows (an error by default, summed with ``duplicates="sum"``), empty lines in the
-middle of a file, empty files, undecodable bytes, truncated or corrupt archives, checksum
-mismatches, ambiguous or misplaced files in a folder. Old-Mac (``\\r``) line endings are read.
-Nothing is unpickled.
+middle of a file, empty files, undecodable bytes, UTF-16 files, a carriage return inside a
+line, truncated, corrupt or encrypted archives, formats the loaders do not read (7-Zip, RAR),
+checksum mismatches, ambiguous or misplaced files in a folder, an empty path (which would mean
+the current folder). A folder is searched in itself and one level of subfolders, not deeper.
+Ids are stripped of surrounding spaces (a warning names spellings this merges). Old-Mac
+(``\\r``) line endings are read. Nothing is unpickled.
 
 Files: :mod:`.catalog` (the registry), :mod:`.checksums`, :mod:`.download` (cache and local
 checks), :mod:`.archives` (zip, tar, folders), :mod:`.encoding` (UTF-8 or Latin-1, per file),
 :mod:`.tsv` (block parser), :mod:`.fields` (field checks), :mod:`.plays` (the result type), and
 one file per data set: :mod:`.hetrec`, :mod:`.lastfm_1k` with :mod:`.lastfm_1k_times`,
-:mod:`.msd`, :mod:`.fma` with :mod:`.fma_audio`; :mod:`.sources`, the chapters' switch, and
-:mod:`.needs`, its cell magic (``%load_ext course_lib.datasets``, then ``%%needs audio`` on
-the cells that only run where the data have audio).
+:mod:`.msd`, :mod:`.fma` with :mod:`.fma_audio`; and :mod:`.sources`, the chapters' switch.
 
 References: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011; Celma (2010), *Music
 Recommendation and Discovery*; Bertin-Mahieux et al. (2011), The Million Song Dataset;
@@ -49,7 +50,6 @@ from .fma_audio import FMA
 from .hetrec import LastfmHetrec2011, load_lastfm_hetrec2011
 from .lastfm_1k import load_lastfm_1k
 from .msd import load_msd_taste_profile
-from .needs import load_ipython_extension
 from .plays import PlayData
 from .sources import DATASETS, ChapterData, load_chapter_data
 
@@ -64,7 +64,6 @@ __all__ = [
     "fetch",
     "load_chapter_data",
     "load_fma",
-    "load_ipython_extension",
     "load_lastfm_1k",
     "load_lastfm_hetrec2011",
     "load_msd_taste_profile",

@@ -5,8 +5,12 @@ loaders (the chapters run on the synthetic music world, :mod:`course_lib.music_w
 
 Rules, the same for folders, zips and tars: the shallowest file of the wanted name is read (one
 warning names the deeper ones that are not); two at the same depth, or a folder where the file
-should be, are errors that list what was found; ``__MACOSX/`` copies are ignored. A truncated or
-corrupt archive raises a ``ValueError`` that names it and the fix. Nothing is extracted to disk.
+should be, are errors that list what was found; ``__MACOSX/`` copies are ignored. A folder is
+searched in itself and one level of subfolders (the folder an archive extracts to), not deeper:
+a copy three levels down is never picked up, and the error says where the loader looked. An
+empty path (which would mean the current folder), an empty file, a truncated, corrupt or
+encrypted archive, and a format the loaders do not read (7-Zip, RAR, a plain ``.gz``) raise a
+``ValueError`` that names the file and the fix. Nothing is extracted to disk.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "archive_guard",
     "is_tar",
     "plain_member",
+    "require_path",
     "resolve",
     "zip_names",
 ]
@@ -48,6 +53,52 @@ ARCHIVE_ERRORS = (
     lzma.LZMAError,
 )
 _SKIPPED_FOLDERS = ("__MACOSX",)
+_PASS_FOLDER = "pass the extracted folder as path=... (data_path=... in a chapter)"
+#: Formats recognised by their first bytes (or name) that the loaders do not read, and the
+#: command that extracts each.
+_UNREAD_FORMATS = (
+    (b"7z\xbc\xaf\x27\x1c", (".7z",), "a 7-Zip archive", "7z x {name}"),
+    (b"Rar!\x1a\x07", (".rar",), "a RAR archive", "unrar x {name}"),
+    (b"\x1f\x8b", (".gz",), "a gzip-compressed file (not a .tar.gz)", "gunzip -k {name}"),
+    (b"BZh", (".bz2",), "a bzip2-compressed file (not a .tar.bz2)", "bunzip2 -k {name}"),
+    (b"\xfd7zXZ\x00", (".xz",), "an xz-compressed file (not a .tar.xz)", "unxz -k {name}"),
+    (b"(\xb5/\xfd", (".zst",), "a Zstandard-compressed file", "unzstd {name}"),
+)
+
+
+def require_path(path: object, name: str = "path") -> Path:
+    """``path`` as a ``Path`` (``~`` expanded); an empty or blank one is refused.
+
+    ``Path("")`` is the current folder, so an empty path (an unset shell variable in
+    ``make run ... data_path=$DATA``) would quietly search wherever the command runs.
+
+    Raises
+    ------
+    TypeError
+        Not a ``str`` or path.
+    ValueError
+        An empty or blank path.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {path!r}")
+    if not os.fspath(path).strip():
+        raise ValueError(
+            f"{name} is empty ({os.fspath(path)!r}; an unset shell variable?), which would mean "
+            f"the current folder. Fix: give the archive or the extracted folder as {name}=..., "
+            "or None to download the registered copy"
+        )
+    return Path(path).expanduser()
+
+
+def _unread_format(file: Path) -> tuple[str, str] | None:
+    """(what it is, how to extract it) for a compressed file the loaders do not read."""
+    with open(file, "rb") as handle:
+        head = handle.read(8)
+    lower = file.name.lower()
+    for magic, suffixes, what, command in _UNREAD_FORMATS:
+        if head.startswith(magic) or lower.endswith(suffixes):
+            return what, command.format(name=file.name)
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +114,10 @@ def archive_guard(archive: Path) -> Iterator[None]:
     """Turn the many exceptions of a damaged archive into one clear ``ValueError``."""
     try:
         yield
+    except RuntimeError as err:  # zipfile's way of saying a member needs a password
+        if "encrypted" not in str(err):
+            raise
+        raise _encrypted(archive) from err
     except ARCHIVE_ERRORS as err:
         raise ValueError(
             f"{archive}: the archive is truncated or corrupt ({type(err).__name__}: "
@@ -70,6 +125,13 @@ def archive_guard(archive: Path) -> Iterator[None]:
             "leaves a partial file), or unpack it with another tool and pass the extracted "
             "folder as path=..."
         ) from err
+
+
+def _encrypted(archive: Path) -> ValueError:
+    return ValueError(
+        f"{archive} is encrypted (password-protected), and the loaders read no passwords. "
+        f"Fix: extract it with its password (unzip {archive.name}) and {_PASS_FOLDER}"
+    )
 
 
 def is_tar(name: str) -> bool:
@@ -85,6 +147,8 @@ def plain_member(file: Path) -> Member:
 def zip_names(archive: Path) -> list[str]:
     """The member names of a zip, without ``__MACOSX/`` copies and folders."""
     with archive_guard(archive), zipfile.ZipFile(archive) as zf:
+        if any(info.flag_bits & 0x1 for info in zf.infolist()):
+            raise _encrypted(archive)
         return [n for n in zf.namelist() if not _skipped(n) and not n.endswith("/")]
 
 
@@ -198,15 +262,24 @@ def _warn_deeper(where: str, ignored: Sequence[str], stacklevel: int) -> None:
 
 
 def _folder_member(root: Path, name: str, dataset: str, ignored: list[str]) -> Member:
+    """The file ``name`` in ``root`` or in one of its subfolders (an archive's extraction
+    folder), never deeper: a loader does not walk a whole tree for a copy of a file."""
+    subfolders = sorted(
+        p for p in root.iterdir() if p.is_dir() and not _skipped(p.name) and p.name[:1] != "."
+    )
     hits = [
         str(p.relative_to(root))
-        for p in root.rglob(name)
-        if not _skipped(p.relative_to(root).as_posix())
+        for p in [root / name, *(sub / name for sub in subfolders)]
+        if p.exists() or p.is_symlink()
     ]
     if not hits:
+        shown = ", ".join(f"{sub.name}/" for sub in subfolders[:5])
+        shown += " ..." if len(subfolders) > 5 else ""
+        looked = f" and in its subfolders ({shown})" if subfolders else " (it has no subfolders)"
         raise FileNotFoundError(
-            f"{name} not found under {root}: pass the folder extracted from the {dataset} "
-            "archive (or the archive itself)"
+            f"{name} not found: looked in {root.absolute()}{looked}, not deeper. Fix: pass "
+            f"the folder that holds {name}, extracted from the {dataset} archive (or the "
+            "archive itself)"
         )
     picked, deeper = _pick(hits, lambda h: len(Path(h).parts), str(root), name)
     ignored.extend(deeper)
@@ -231,7 +304,7 @@ def resolve(path: PathLike, wanted: Sequence[str], dataset: str) -> dict[str, Me
         Two candidate files at the same depth; a folder where a data file should be; a single
         file where several are needed; a truncated or corrupt zip.
     """
-    root = Path(path).expanduser()
+    root = require_path(path)
     if not root.exists():
         raise FileNotFoundError(
             f"{root} does not exist: pass the {dataset} archive, its extracted folder or its data "
@@ -244,6 +317,13 @@ def resolve(path: PathLike, wanted: Sequence[str], dataset: str) -> dict[str, Me
         return found
     if not root.is_file():
         raise ValueError(f"{root} is neither a file nor a folder: pass the {dataset} archive")
+    unread = _unread_format(root)
+    archive = root.name.lower().endswith(".zip") or is_tar(root.name) or unread is not None
+    if archive and root.stat().st_size == 0:  # a data file's parser says it is empty itself
+        raise ValueError(
+            f"{root} is empty (0 bytes): an interrupted download or copy. Fix: download it "
+            f"again, or {_PASS_FOLDER}"
+        )
     if root.name.lower().endswith(".zip"):
         names = zip_names(root)
         found = {}
@@ -260,6 +340,13 @@ def resolve(path: PathLike, wanted: Sequence[str], dataset: str) -> dict[str, Me
         return found
     if is_tar(root.name):
         return {name: _tar_member(root, name) for name in wanted}
+    if unread is not None:
+        what, command = unread
+        raise ValueError(
+            f"{root} is {what}, a format the loaders do not read (they read zip, tar, "
+            f"tar.gz/.bz2/.xz, a folder, or the data file itself). Fix: extract it "
+            f"({command}) and {_PASS_FOLDER}"
+        )
     if len(wanted) == 1:
         return {wanted[0]: plain_member(root)}
     raise ValueError(

@@ -58,6 +58,8 @@ def verify_checksum(path: PathLike, known_hash: str, *, fix: str = _REDOWNLOAD) 
         The advice that ends the message.
     """
     alg, expected = _split(known_hash, "verify_checksum")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path} is empty (0 bytes), so it cannot be the registered file. " + fix)
     actual = file_hash(path, alg)
     if actual != expected:
         raise ValueError(

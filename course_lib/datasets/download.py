@@ -20,7 +20,7 @@ from typing import Any
 
 from course_lib.cache import cache_dir, write_json
 
-from .archives import is_tar
+from .archives import is_tar, require_path
 from .catalog import RegistryEntry, registry
 from .checksums import file_hash, verify_checksum, verify_file_hashes
 from .fields import quoted
@@ -136,7 +136,7 @@ def locate(path: PathLike | None, name: str, *, verify: bool) -> tuple[Path, str
         local = fetch(name)
         what = entry.known_hash or "the published hashes of its files"
         return local, f"downloaded and verified ({what.split(':')[0]})"
-    source = Path(path).expanduser()
+    source = require_path(path)
     entry = _entry(name)
     archive = source.is_file() and (source.name.lower().endswith(".zip") or is_tar(source.name))
     if not archive:
@@ -150,7 +150,9 @@ def locate(path: PathLike | None, name: str, *, verify: bool) -> tuple[Path, str
         entry.known_hash,
         fix=(
             f"Fix: this is not the registered {entry.filename} (or it is truncated): download "
-            "it again, or pass verify=False if you re-packed or edited it on purpose"
+            "it again. For a copy you re-packed or edited on purpose, pass the extracted folder "
+            "instead (data_path=... in a chapter or make run, path=... to a loader): a folder "
+            "has no published hash to check"
         ),
     )
     return source, f"verified ({entry.known_hash.split(':')[0]} of the archive)"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .archives import Member
-from .fields import quoted
+from .fields import quoted, require_not_utf16
 
 __all__ = ["FileEncoding", "detect_encoding", "require_clean"]
 
@@ -48,6 +48,7 @@ def detect_encoding(member: Member) -> FileEncoding:
     """Apply the rule of this module to the whole file (read into memory: HetRec's are small)."""
     with member.open() as handle:
         raw = handle.read()
+    require_not_utf16(raw[:4096], member.label, "UTF-8 or Latin-1")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:

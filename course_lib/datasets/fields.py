@@ -23,6 +23,7 @@ __all__ = [
     "integers",
     "nonempty",
     "quoted",
+    "require_not_utf16",
     "scalar",
     "shorten",
     "unique_ids",
@@ -41,8 +42,13 @@ def shorten(text: object, limit: int = QUOTE_LIMIT) -> str:
 
 
 def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:
-    """``repr`` of :func:`shorten`: how file content is quoted in every message."""
-    return repr(shorten(text, limit))
+    """``repr(str(text))`` cut to ``limit`` characters: how file content is quoted in messages.
+
+    Cut after ``repr``, so that escapes (a NUL byte prints as four characters, ``\\x00``)
+    count against the limit; a cut ``repr`` ends in ``...`` and its closing quote.
+    """
+    text = repr(str(text))
+    return text if len(text) <= limit else text[: limit - 4] + "..." + text[0]
 
 
 def field_error(label: str, line: int, column: str, problem: str, text: str, fix: str) -> NoReturn:
@@ -151,3 +157,40 @@ def unique_ids(ids: np.ndarray, lines: np.ndarray, label: str, column: str) -> N
 def scalar(value: Any) -> Any:
     """A numpy scalar as a plain Python value (for readable messages)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _utf16_kind(head: bytes) -> str | None:
+    """ "UTF-16" / "UTF-32" (with its byte order) when the first bytes say so, else None."""
+    for bom, kind in (
+        (b"\xff\xfe\x00\x00", "UTF-32 (little-endian, with a byte-order mark)"),
+        (b"\x00\x00\xfe\xff", "UTF-32 (big-endian, with a byte-order mark)"),
+        (b"\xff\xfe", "UTF-16 (little-endian, with a byte-order mark)"),
+        (b"\xfe\xff", "UTF-16 (big-endian, with a byte-order mark)"),
+    ):
+        if head.startswith(bom):
+            return kind
+    sample = head[: len(head) // 2 * 2][:512]
+    if len(sample) < 8 or sample.count(0) < len(sample) // 3:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd > 0.8 * len(sample) // 2 and even == 0:
+        return "UTF-16 (little-endian, without a byte-order mark)"
+    if even > 0.8 * len(sample) // 2 and odd == 0:
+        return "UTF-16 (big-endian, without a byte-order mark)"
+    return None
+
+
+def require_not_utf16(head: bytes, label: str, expected: str = "UTF-8") -> None:
+    """Raise, calling the file what it is, when its first bytes are UTF-16 or UTF-32 text.
+
+    A spreadsheet's "Unicode text" export is UTF-16; read as UTF-8 or Latin-1 it would be
+    reported as undecodable bytes or a wrong header, which hides the one-step fix.
+    """
+    kind = _utf16_kind(head)
+    if kind is None:
+        return
+    raise ValueError(
+        f"{label}: the file is {kind} text, but the data set's files are {expected}. Fix: "
+        f"extract the original file again, or convert this one to UTF-8 (iconv -f "
+        f"{kind.split(' ')[0]} -t UTF-8 FILE > FILE.utf8, or save it as UTF-8 in an editor)"
+    )

@@ -12,7 +12,6 @@ import csv
 import io
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -20,9 +19,9 @@ import pandas as pd
 
 from course_lib.validation import require_choice
 
-from .archives import Member, resolve
+from .archives import Member, require_path, resolve
 from .download import locate
-from .fields import field_error, integers, quoted, shorten, unique_ids
+from .fields import field_error, integers, quoted, require_not_utf16, shorten, unique_ids
 from .fma_audio import FMA
 
 __all__ = ["load_fma"]
@@ -95,7 +94,7 @@ def load_fma(
         genre_names=genres,
         subset=subset,
         source=str(source),
-        audio_path=Path(audio_path) if audio_path is not None else None,
+        audio_path=require_path(audio_path, "audio_path") if audio_path is not None else None,
         verify=verify,
     )
 
@@ -114,6 +113,8 @@ def _csv_field_limit(limit: int) -> Iterator[None]:
 def _read_rows(member: Member) -> tuple[list[list[str]], np.ndarray]:
     """The six fields of every data row (track_id first) and their first line numbers."""
     label = member.label
+    with member.open() as raw:
+        require_not_utf16(raw.read(4096), label)
     with (
         _csv_field_limit(1 << 26),
         member.open() as raw,
@@ -139,9 +140,14 @@ def _read_rows(member: Member) -> tuple[list[list[str]], np.ndarray]:
                 lines.append(start)
                 start = reader.line_num + 1
         except StopIteration:
+            if reader.line_num == 0:  # not one line: no bytes at all
+                raise ValueError(
+                    f"{label}: the file is empty (0 bytes). Fix: extract tracks.csv again from "
+                    "fma_metadata.zip, or download the archive again"
+                ) from None
             raise ValueError(
-                f"{label}: fewer than 3 header lines (an empty file?); FMA's tracks.csv has a "
-                "3-line header (level 1, level 2, 'track_id'). Fix: pass fma_metadata/tracks.csv"
+                f"{label}: only {reader.line_num} line(s), fewer than FMA's 3-line tracks.csv "
+                "header (level 1, level 2, 'track_id'). Fix: pass fma_metadata/tracks.csv"
             ) from None
         except csv.Error as err:
             raise ValueError(

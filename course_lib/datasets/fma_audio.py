@@ -183,7 +183,8 @@ class FMA:
                     known,
                     fix=(
                         "Fix: this is not the registered fma_small.zip (or it is truncated): "
-                        "download it again, or pass verify=False to load_fma if you re-packed it"
+                        "download it again; for a copy you re-packed, pass the extracted folder "
+                        "as audio_path=... (a folder has no published hash to check)"
                     ),
                 )
             self._verified = True

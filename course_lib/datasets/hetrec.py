@@ -10,6 +10,7 @@ Brusilovsky & Kuflik (2011), HetRec 2011.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,7 +23,7 @@ from course_lib.validation import require_choice
 from .archives import resolve
 from .download import locate
 from .encoding import detect_encoding, require_clean
-from .fields import first_repeat, integers, unique_ids
+from .fields import first_repeat, integers, quoted, unique_ids
 from .plays import PlayData, build_plays
 from .tsv import read_all
 
@@ -47,9 +48,10 @@ class LastfmHetrec2011(PlayData):
     tags : scipy.sparse.csr_matrix, int32, shape (n_artists, n_tags)
         How many tag assignments (user, artist, tag) put each tag on each artist.
     tag_names : list of str
-        Column t of ``tags`` is ``tag_names[t]``.
+        Column t of ``tags`` is ``tag_names[t]`` (stripped of surrounding spaces); no name is
+        repeated: tag ids that share a name share a column (with a warning).
     tag_ids : numpy.ndarray
-        The raw ``tagID`` of each column.
+        The raw ``tagID`` of each column (the smallest, where ids share a name).
     """
 
     tags: sp.csr_matrix
@@ -175,10 +177,14 @@ def load_lastfm_hetrec2011(
         unique_ids(tag_ids, t_lines, t_label, "tagID")
         tag_order = np.argsort(tag_ids)
         tag_ids = tag_ids[tag_order]
-        tag_names = [str(t) for t in tag_frame["tagValue"].to_numpy()[tag_order]]
+        tag_names = [str(t).strip() for t in tag_frame["tagValue"].to_numpy()[tag_order]]
         tag_matrix, tag_info = _tag_counts(
             frames["user_taggedartists.dat"], item_ids, tag_ids, duplicates
         )
+        tag_matrix, tag_ids, tag_names, merged = _merge_repeated_names(
+            tag_matrix, tag_ids, tag_names, t_lines[tag_order], t_label
+        )
+        tag_info["tag_ids_merged_by_name"] = merged
     else:
         tag_ids, tag_names = np.zeros(0, dtype=np.int64), []
         tag_matrix = sp.csr_matrix((len(item_ids), 0), dtype=np.int32)
@@ -203,6 +209,44 @@ def load_lastfm_hetrec2011(
         tag_names=tag_names,
         tag_ids=tag_ids,
     )
+
+
+def _merge_repeated_names(
+    matrix: sp.csr_matrix, tag_ids: np.ndarray, names: list[str], lines: np.ndarray, label: str
+) -> tuple[sp.csr_matrix, np.ndarray, list[str], int]:
+    """One column per tag name: the columns of tag ids that share a name are added up.
+
+    Two columns with the same name would look like two tags in every table and plot. The
+    merged column keeps the smallest tag id and its place; a warning names the lines.
+    """
+    values = np.array(names, dtype=object)
+    unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if len(unique) == len(names):
+        return matrix, tag_ids, names, 0
+    order = np.argsort(first)  # keep the columns in tag-id order
+    column = np.empty(len(unique), dtype=np.int64)
+    column[order] = np.arange(len(unique))
+    merge = sp.csr_matrix(
+        (np.ones(len(names), dtype=np.int64), (np.arange(len(names)), column[inverse])),
+        shape=(len(names), len(unique)),
+    )
+    merged = (matrix.astype(np.int64) @ merge).tocsr()
+    merged.data = merged.data.astype(np.int32)
+    repeats = np.flatnonzero(np.bincount(inverse) > 1)
+    same = np.flatnonzero(inverse == repeats[0])
+    where = ", ".join(f"tagID {tag_ids[i]} (line {lines[i]})" for i in same[:3])
+    more = f"; {len(repeats) - 1} more names are repeated" if len(repeats) > 1 else ""
+    warnings.warn(
+        f"{label}: the tag name {quoted(unique[repeats[0]], 60)} is given to {len(same)} tag "
+        f"ids, {where}{more}. Their counts are added up in one column (the smallest id's), so "
+        "that no name appears twice. Fix: nothing, if they mean one tag; else rename one in "
+        "tags.dat",
+        UserWarning,
+        stacklevel=3,
+    )
+    keep = first[order]
+    return merged, tag_ids[keep], [names[i] for i in keep], len(names) - len(unique)
 
 
 def _tag_counts(

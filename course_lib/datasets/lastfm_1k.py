@@ -23,7 +23,7 @@ from .catalog import registry
 from .checksums import ContentCheck
 from .download import locate
 from .fields import empty_mask, nonempty
-from .plays import PlayData, Vocab
+from .plays import PlayData, Vocab, warn_merged
 from .tsv import iter_tsv
 
 __all__ = ["LOG_FILE", "LOG_NAMES", "load_lastfm_1k"]
@@ -76,7 +76,9 @@ def load_lastfm_1k(
         ``plays`` users x items (csr int32, number of listening events), ``users``
         (``user_id``), ``items`` (``artist_name``, ``artist_mbid`` or ``artist_name``,
         ``track_name``, ``track_mbid``; sorted by key). The first non-empty MusicBrainz id seen
-        for an item is kept. ``info``: events, skipped lines, what was verified.
+        for an item is kept. ``info``: events, skipped lines, what was verified. User ids,
+        artist and track names are stripped of surrounding spaces; where that makes two
+        spellings one, a warning says so (``info["ids_merged_by_stripping_spaces"]``).
 
     Raises
     ------
@@ -96,7 +98,9 @@ def load_lastfm_1k(
     if path is not None and verify and known:
         fix = (
             "Fix: the file is truncated, edited or not the published one: extract it again from "
-            "lastfm-dataset-1K.tar.gz, or pass verify=False if you edited it on purpose"
+            "lastfm-dataset-1K.tar.gz (an interrupted extraction leaves a short file). A log "
+            "edited on purpose cannot pass this check, as an archive or a folder: read it in "
+            "Python with load_lastfm_1k(path, verify=False)"
         )
         check = ContentCheck(member.label, known, fix)
     elif path is not None and not verify:
@@ -104,7 +108,8 @@ def load_lastfm_1k(
     usecols = [0, 2, 3] if level == "artist" else [0, 3, 4, 5]
     mbid_column = "artist_mbid" if level == "artist" else "track_mbid"
     stats: dict[str, int] = {"skipped_lines": 0}
-    user_vocab, item_vocab = Vocab(), Vocab()
+    user_vocab = Vocab()
+    item_vocab = Vocab() if level == "artist" else Vocab(_strip_track_key)
     mbids: dict[int, str] = {}
     user_parts, item_parts = [], []
     n_events = 0
@@ -151,6 +156,9 @@ def load_lastfm_1k(
         )
     user_keys, user_remap = user_vocab.sorted()
     item_keys, item_remap = item_vocab.sorted()
+    merged = warn_merged(user_vocab, member.label, "user") + warn_merged(
+        item_vocab, member.label, level
+    )
     users = user_remap[np.concatenate(user_parts)]
     items = item_remap[np.concatenate(item_parts)]
     matrix = sp.coo_matrix(
@@ -159,8 +167,10 @@ def load_lastfm_1k(
     ).tocsr()
     matrix.sum_duplicates()
     matrix.data = matrix.data.astype(np.int32)
-    old_of_new = np.argsort(item_remap)
-    mbid_values = [mbids.get(int(old), "") for old in old_of_new]
+    mbid_values = [""] * len(item_keys)
+    for old, value in sorted(mbids.items()):  # the first id seen of merged spellings wins
+        new = int(item_remap[old])
+        mbid_values[new] = mbid_values[new] or value.strip()
     if level == "artist":
         items_frame = pd.DataFrame({"artist_name": item_keys, "artist_mbid": mbid_values})
         item_index: dict = {str(k): i for i, k in enumerate(item_keys)}
@@ -180,9 +190,19 @@ def load_lastfm_1k(
         items=items_frame,
         user_index={str(u): k for k, u in enumerate(user_keys)},
         item_index=item_index,
-        info={"events": n_events, "skipped_lines": stats["skipped_lines"], "checksum": checked},
+        info={
+            "events": n_events,
+            "skipped_lines": stats["skipped_lines"],
+            "ids_merged_by_stripping_spaces": merged,
+            "checksum": checked,
+        },
         source=str(source),
     )
+
+
+def _strip_track_key(key: str) -> str:
+    """``"artist\ttrack"`` with the spaces around each part stripped."""
+    return "\t".join(part.strip() for part in key.split("\t"))
 
 
 def _item_codes(frame: pd.DataFrame, level: str, vocab: Vocab) -> np.ndarray:

@@ -25,6 +25,12 @@ __all__ = ["TIMESTAMP_FORMAT", "first_listens"]
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+def _stripped_indexer(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position in ``index`` of each value stripped of spaces (as the loader keyed them)."""
+    local, uniques = pd.factorize(values)
+    return index.get_indexer(pd.Index(uniques).str.strip())[local]
+
+
 def first_listens(
     data: PlayData, *, max_lines: int | None = None, on_bad_lines: str = "error"
 ) -> sp.csr_matrix:
@@ -68,8 +74,8 @@ def first_listens(
         stats={"skipped_lines": 0},
     )
     for lines, frame in blocks:
-        user = users.get_indexer(frame["user_id"])
-        item = items.get_indexer(frame["artist_name"])
+        user = _stripped_indexer(users, frame["user_id"])
+        item = _stripped_indexer(items, frame["artist_name"])
         known = (user >= 0) & (item >= 0)  # lines the first pass skipped are not known
         stamps = frame["timestamp"].to_numpy()[known]
         seconds = pd.to_datetime(stamps, format=TIMESTAMP_FORMAT, errors="coerce", utc=True)

@@ -18,7 +18,7 @@ from course_lib.validation import require_choice, require_int
 from .archives import resolve
 from .download import locate
 from .fields import integers, nonempty
-from .plays import PlayData, Vocab, build_plays
+from .plays import PlayData, Vocab, build_plays, warn_merged
 from .tsv import iter_tsv
 
 __all__ = ["TASTE_FILE", "load_msd_taste_profile"]
@@ -52,7 +52,9 @@ def load_msd_taste_profile(
     -------
     PlayData
         ``plays`` users x songs (csr int32), ``users`` (``user_id``: 40-hex-digit strings),
-        ``items`` (``song_id``: Echo Nest ``SO...`` ids), both sorted.
+        ``items`` (``song_id``: Echo Nest ``SO...`` ids), both sorted. Ids are stripped of
+        surrounding spaces; where that makes two spellings one id, a warning says so and
+        ``info["ids_merged_by_stripping_spaces"]`` counts them.
 
     Raises
     ------
@@ -89,6 +91,9 @@ def load_msd_taste_profile(
         raise ValueError(f"{member.label}: the file has no data lines. Fix: pass the complete file")
     user_keys, user_remap = user_vocab.sorted()
     item_keys, item_remap = item_vocab.sorted()
+    merged = warn_merged(user_vocab, member.label, "user") + warn_merged(
+        item_vocab, member.label, "song"
+    )
     counts = np.concatenate([p[2] for p in parts])
     matrix = build_plays(
         user_remap[np.concatenate([p[0] for p in parts])],
@@ -110,6 +115,7 @@ def load_msd_taste_profile(
         info={
             "triplets": len(counts),
             "duplicate_rows_summed": len(counts) - matrix.nnz,
+            "ids_merged_by_stripping_spaces": merged,
             "checksum": checked,
         },
         source=str(source),

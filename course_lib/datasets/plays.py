@@ -10,7 +10,8 @@ The orientation is the music world's: a ``scipy.sparse.csr_matrix`` of shape
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ import scipy.sparse as sp
 
 from .fields import INT32_MAX, first_repeat, scalar, shorten
 
-__all__ = ["PlayData", "Vocab", "build_plays"]
+__all__ = ["PlayData", "Vocab", "build_plays", "warn_merged"]
 
 
 @dataclass(repr=False)
@@ -61,10 +62,18 @@ class PlayData:
 
 
 class Vocab:
-    """Grow a raw-key -> code table block by block; sort the keys at the end."""
+    """Grow a raw-key -> code table block by block; normalise and sort the keys at the end.
 
-    def __init__(self) -> None:
+    ``normalize`` maps a raw key to its final form (default: strip surrounding spaces, so that
+    ``"SOAAA "`` and ``"SOAAA"`` are one song). Only the distinct keys are normalised, once, in
+    :meth:`sorted`; :attr:`merged` then lists the keys that several raw spellings became.
+    """
+
+    def __init__(self, normalize: Callable[[Any], Any] = str.strip) -> None:
         self.index: dict[Any, int] = {}
+        self.normalize = normalize
+        self.merged: list[tuple[Any, list[Any]]] = []  # the first three
+        self.n_merged = 0
 
     def lookup(self, uniques: Sequence[Any]) -> np.ndarray:
         """Global codes of distinct keys, adding the new ones."""
@@ -79,13 +88,39 @@ class Vocab:
         return self.lookup(uniques.to_numpy(dtype=object))[local]
 
     def sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return (keys in sorted order, array old code -> new code)."""
-        keys = np.empty(len(self.index), dtype=object)
-        keys[:] = list(self.index)
-        order = np.argsort(keys, kind="stable")
-        remap = np.empty(len(order), dtype=np.int64)
-        remap[order] = np.arange(len(order))
-        return keys[order], remap
+        """Return (normalised keys in sorted order, array old code -> new code).
+
+        Raw keys that normalise to the same key get the same new code; :attr:`merged` lists
+        ``(key, raw spellings)`` for the first three such keys, :attr:`n_merged` counts them.
+        """
+        raw = np.empty(len(self.index), dtype=object)
+        raw[:] = list(self.index)
+        normal = np.empty(len(raw), dtype=object)
+        normal[:] = [self.normalize(k) for k in raw]
+        keys, remap = np.unique(normal, return_inverse=True)
+        remap = remap.reshape(-1).astype(np.int64)
+        merged = np.flatnonzero(np.bincount(remap, minlength=len(keys)) > 1)
+        self.n_merged = len(merged)
+        self.merged = [(keys[k], sorted(raw[remap == k])) for k in merged[:3]]
+        return keys, remap
+
+
+def warn_merged(vocab: Vocab, label: str, what: str) -> int:
+    """Warn once when stripping spaces merged raw ids of ``what``; return how many merged."""
+    if not vocab.merged:
+        return 0
+    key, spellings = vocab.merged[0]
+    shown = " and ".join(shorten(repr(s), 60) for s in spellings[:3])
+    more = f" (and {vocab.n_merged - 1} more {what}s)" if vocab.n_merged > 1 else ""
+    warnings.warn(
+        f"{label}: {shown} differ only by spaces around them and were read as one {what}, "
+        f"{shorten(repr(key), 60)}{more}: ids are stripped of surrounding spaces, so their plays "
+        "count together. Fix: nothing, if they are one; if they really differ, give them "
+        "distinct ids in the file",
+        UserWarning,
+        stacklevel=3,
+    )
+    return vocab.n_merged
 
 
 def build_plays(

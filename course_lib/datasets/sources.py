@@ -1,14 +1,13 @@
 """One switch for the chapters: the plays of the music world, or of a real data set.
 
-Part of :mod:`course_lib.datasets`. Chapters 01, 02, 02b, 06 and 07 have ``dataset`` and
+Part of :mod:`course_lib.datasets`. Chapters 01, 02, 02b, 06 and 07b have ``dataset`` and
 ``data_path`` in their ``parameters`` cell and load their plays with :func:`load_chapter_data`;
 the default, ``"music_world"``, is the synthetic world (offline, fast, with ground truth), and
 ``"lastfm_hetrec2011"`` or ``"lastfm_1k"`` put the real Last.fm plays through the same cells.
 A section that needs what a data set lacks (audio, genres, expert attributes, hidden tastes,
 timestamps, tags) asks :meth:`ChapterData.provides`, which prints one line and lets the
-chapter skip it; the cell magic ``%%needs`` (:mod:`.needs`) does the same for a whole cell.
-Chapter 07 takes its tags from here too (``tags=True``): the music world's listener tags, or
-the real listener tags of HetRec's artists.
+chapter skip it. Chapter 07b takes its tags from here too (``tags=True``): the music world's
+listener tags, or the real listener tags of HetRec's artists.
 
 References: Cantador, Brusilovsky & Kuflik (2011), HetRec 2011; Celma (2010), *Music
 Recommendation and Discovery* (Last.fm 1K).
@@ -25,6 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from course_lib.validation import require_int
+
+from .archives import require_path
 
 __all__ = ["DATASETS", "FEATURES", "ChapterData", "load_chapter_data"]
 
@@ -265,8 +266,9 @@ def load_chapter_data(
     Raises
     ------
     ValueError
-        An unknown ``dataset`` (the message lists the known ones), a ``data_path`` for the music
-        world, tags asked of Last.fm 1K, and whatever the loaders refuse (file, line and fix).
+        An unknown ``dataset`` (the message lists the known ones), an empty ``data_path`` (it
+        would mean the current folder), a ``data_path`` for the music world, tags asked of
+        Last.fm 1K, and whatever the loaders refuse (file, line and fix).
     FileNotFoundError
         ``data_path`` does not exist or lacks a file of the data set.
     """
@@ -284,7 +286,7 @@ def load_chapter_data(
             raise TypeError(
                 f"data_path must be a path (str or pathlib.Path) or None, got {data_path!r}"
             )
-        data_path = Path(data_path).expanduser()
+        data_path = require_path(data_path, "data_path")  # "" would be the current folder
     if dataset == "music_world":
         if data_path is not None:
             raise ValueError(

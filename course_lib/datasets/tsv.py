@@ -6,8 +6,9 @@ loaders (the chapters run on the synthetic music world, :mod:`course_lib.music_w
 Line endings may be ``\\n``, ``\\r\\n`` or old-Mac ``\\r`` (recognised from the first line
 ending and read as such). Refused, with the file, the line and the fix: a wrong header, a line
 with the wrong number of fields, an empty line before the end, a line longer than 64 MiB (not a
-text file of the data set), bytes that are not valid in the file's encoding, an empty file.
-Content quoted in a message is cut to about 100 characters.
+text file of the data set), bytes that are not valid in the file's encoding, a UTF-16 file
+(called so), a carriage return inside a line (its line named), an empty file. Content quoted in
+a message is cut to 100 characters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .archives import Member
-from .fields import quoted, shorten
+from .fields import quoted, require_not_utf16, shorten
 
 __all__ = ["iter_tsv", "read_all"]
 
@@ -91,6 +92,8 @@ def iter_tsv(
         carry, done = b"", False
         while not done:
             chunk = handle.read(block_bytes or _BLOCK_BYTES)
+            if n_bytes == 0:
+                require_not_utf16(chunk, label, "UTF-8" if encoding == "utf-8" else encoding)
             n_bytes += len(chunk)
             if check is not None:
                 check.update(chunk)
@@ -192,12 +195,29 @@ def iter_tsv(
                 block = b"".join(block[starts[k] : ends[k]] + b"\n" for k in keep)
             frame = _parse_block(block, names, usecols, encoding, encoding_errors, dtype)
             if len(frame) != keep.size:
-                raise ValueError(
-                    f"{label}, lines {lines[keep[0]]}-{lines[keep[-1]]}: could not split the "
-                    "lines into rows (a lone carriage return inside a field?). Fix: convert the "
-                    "file to plain '\\n' line endings"
-                )
+                raise _unsplit(label, block, lines[keep], encoding)
             yield lines[keep], frame
+
+
+def _unsplit(label: str, block: bytes, lines: np.ndarray, encoding: str) -> ValueError:
+    """The error for a block that pandas split into more rows than it has lines: name the
+    first line with a carriage return that does not end it (pandas reads it as a line end)."""
+    starts, ends, _ = _lines_of(block)
+    returns = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 13)
+    owner = np.searchsorted(ends, returns)
+    lone = returns[returns != ends[np.minimum(owner, len(ends) - 1)] - 1]
+    if not lone.size:
+        return ValueError(
+            f"{label}, lines {lines[0]}-{lines[-1]}: could not split the lines into rows. Fix: "
+            "pass the data set's original file"
+        )
+    k = int(np.searchsorted(ends, lone[0]))
+    text = quoted(_text(block, starts[k], ends[k], encoding))
+    return ValueError(
+        f"{label}, line {lines[k]}: a carriage return (\\r) inside the line, which would split "
+        f"it into two rows ({text}). Fix: delete the stray \\r (or convert the file to plain "
+        "'\\n' line endings, e.g. with dos2unix)"
+    )
 
 
 def _check_blank_lines(

@@ -17,14 +17,23 @@ Three kinds of "scores" are accepted wherever a model's output is evaluated:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
 
 from course_lib.validation import require_int, require_number, validate_matrix, validate_plays
 
-__all__ = ["ScoreFunction", "Scores", "ranking_metrics", "top_k_items"]
+__all__ = [
+    "PER_USER_METRICS",
+    "ScoreFunction",
+    "Scores",
+    "per_user_metrics",
+    "ranking_metrics",
+    "top_k_items",
+]
+
+PER_USER_METRICS = ("precision", "recall", "ndcg", "map")
 
 ScoreFunction = Callable[[np.ndarray], np.ndarray]
 Scores = np.ndarray | tuple[np.ndarray, np.ndarray] | ScoreFunction
@@ -74,7 +83,8 @@ def top_k_items(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None
     Parameters
     ----------
     scores : np.ndarray (n_rows, n_items)
-        Scores; modified in place when ``exclude`` is given.
+        Scores; modified in place when ``exclude`` is given (integer or boolean scores, which
+        cannot hold ``-inf``, are ranked as a float64 copy instead).
     k : int
         How many items to return per row (>= 1; at most ``n_items`` are returned).
     exclude : sparse matrix (n_rows, n_items), optional
@@ -110,6 +120,8 @@ def top_k_items(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None
             "diverged: refit it (more regularization, float64) before ranking"
         )
     k = min(k, n_items)
+    if exclude is not None and scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)  # -inf marks the excluded items: it needs floats
     if exclude is not None:
         exclude = sp.csr_matrix(exclude)
         if exclude.shape != scores.shape:
@@ -125,6 +137,31 @@ def top_k_items(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None
         top = np.tile(np.arange(n_items), (n_rows, 1))
     order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
     return np.take_along_axis(top, order, axis=1)
+
+
+def _require_separate_halves(train: sp.csr_matrix, test: sp.csr_matrix) -> None:
+    """Refuse halves that share entries; warn when ``test`` outweighs a non-empty ``train``."""
+    shared = train.multiply(test).tocsr()
+    shared.eliminate_zeros()
+    if shared.nnz:
+        users = np.flatnonzero(np.diff(shared.indptr))
+        raise ValueError(
+            f"train and test share {shared.nnz} (user, item) entries (of {test.nnz} in test; "
+            f"users {users[:5].tolist()}): training items are never recommended, so these "
+            "test items can never be hit and every metric drops (to 0 if all plays are in "
+            "train). Pass the two disjoint halves of split_plays(plays): "
+            "train, test = split_plays(plays, test_fraction=0.2, seed=0)"
+        )
+    train_plays, test_plays = float(train.sum()), float(test.sum())
+    if 0 < train.nnz < test.nnz and train_plays < test_plays:
+        warnings.warn(
+            f"test holds more (user, item) entries ({test.nnz}) and more plays ({test_plays:g}) "
+            f"than train ({train.nnz}, {train_plays:g}): did you swap them? The order is "
+            "ranking_metrics(scores, train, test), and the model must be fitted on train, the "
+            "larger half",
+            RuntimeWarning,
+            stacklevel=4,  # the caller of ranking_metrics (through _validated)
+        )
 
 
 def ranking_metrics(
@@ -147,7 +184,8 @@ def ranking_metrics(
       ``sum_{r <= min(k, |T_u|)} 1 / log2(r + 1)`` (Järvelin & Kekäläinen 2002);
     * ``map`` (average precision at k) ``= sum_r hit_r * precision@r / min(k, |T_u|)``.
 
-    These are averaged over evaluated users. Catalogue-level numbers:
+    These are averaged over evaluated users (:func:`per_user_metrics` returns them user by
+    user, for comparisons with a standard error). Catalogue-level numbers:
 
     * ``coverage``: share of the catalogue that appears in at least one list;
     * ``long_tail_share``: share of all recommended slots filled by *tail* items, the items
@@ -157,6 +195,14 @@ def ranking_metrics(
     Users without test items (including those with a single play, see
     :func:`~course_lib.evaluation.split_plays`) are skipped and counted in ``n_users_skipped``.
     When no user has a test item the per-user metrics are NaN, with a ``RuntimeWarning``.
+
+    ``train`` and ``test`` must be disjoint halves of the plays (as :func:`~course_lib.
+    evaluation.split_plays` and :func:`~course_lib.evaluation.split_plays_by_time` return them):
+    a (user, item) pair in both can never be recommended, since training items are excluded,
+    so every metric would silently drop (to 0 when all plays are passed as ``train``); such
+    an overlap is refused. A ``test`` with more entries and more plays than a non-empty
+    ``train`` is most likely the two halves swapped, and gets a ``RuntimeWarning``; an empty
+    ``train`` (cold-start items, which no one played in training) is fine.
 
     Parameters
     ----------
@@ -184,9 +230,98 @@ def ranking_metrics(
         not a number, scores that are not real numbers, ``train``/``test`` not matrices.
     ValueError
         Out-of-range ``k``, ``head_fraction`` or ``batch_size``; ``train`` and ``test`` of
-        different shapes or without users or items; scores or factors of the wrong shape or
-        holding NaN (for factors, also infinite values).
+        different shapes or without users or items, or sharing (user, item) entries; scores or
+        factors of the wrong shape or holding NaN (for factors, also infinite values).
     """
+    train, test, k, batch_size, score = _validated(scores_or_factors, train, test, k, batch_size)
+    head_fraction = require_number(
+        head_fraction, "head_fraction", minimum=0.0, maximum=1.0, strict_minimum=True
+    )
+    if head_fraction == 1.0:
+        raise ValueError("head_fraction must be in (0, 1), got 1.0: the tail would be empty.")
+    n_users, n_items = train.shape
+    popularity = np.diff(train.tocsc().indptr)
+    n_head = int(np.ceil(head_fraction * n_items))
+    is_tail = np.ones(n_items, dtype=bool)
+    is_tail[np.argsort(-popularity, kind="stable")[:n_head]] = False
+
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    if users.size == 0:
+        warnings.warn(
+            "no user has a test item, so precision, recall, ndcg and map are NaN; pass the "
+            "test half of split_plays (did you swap train and test?)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    totals = dict.fromkeys(PER_USER_METRICS, 0.0)
+    recommended = np.zeros(n_items, dtype=bool)
+    tail_slots = 0
+    slots = 0
+    for top, valid, values in _ranked_batches(score, train, test, users, k, batch_size):
+        for name, value in values.items():
+            totals[name] += float(np.sum(value))
+        recommended[top[valid]] = True
+        tail_slots += int(is_tail[top[valid]].sum())
+        slots += int(valid.sum())
+
+    n_eval = users.size
+    out = {name: (value / n_eval if n_eval else float("nan")) for name, value in totals.items()}
+    out["coverage"] = float(recommended.sum() / n_items)
+    out["long_tail_share"] = float(tail_slots / slots) if slots else float("nan")
+    out["k"] = k
+    out["n_users_evaluated"] = int(n_eval)
+    out["n_users_skipped"] = int(n_users - n_eval)
+    return out
+
+
+def per_user_metrics(
+    scores_or_factors: Scores,
+    train: sp.spmatrix,
+    test: sp.spmatrix,
+    k: int = 10,
+    batch_size: int | None = None,
+) -> dict[str, np.ndarray]:
+    """The per-user values that :func:`ranking_metrics` averages, one entry per evaluated user.
+
+    Two models scored on the same split are compared user by user, which is what a standard
+    error of their difference needs (:func:`~course_lib.evaluation.compare_models`).
+
+    Parameters
+    ----------
+    scores_or_factors, train, test, k, batch_size
+        As for :func:`ranking_metrics`.
+
+    Returns
+    -------
+    dict
+        ``user`` (the ids of the users with at least one test item, ascending) and
+        ``precision, recall, ndcg, map``, float arrays of the same length: the mean of each is
+        :func:`ranking_metrics`'s value.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`ranking_metrics`.
+    """
+    train, test, k, batch_size, score = _validated(scores_or_factors, train, test, k, batch_size)
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in PER_USER_METRICS}
+    for _, _, values in _ranked_batches(score, train, test, users, k, batch_size):
+        for name, value in values.items():
+            parts[name].append(value)
+    out = {"user": users}
+    for name, chunks in parts.items():
+        out[name] = np.concatenate(chunks) if chunks else np.zeros(0)
+    return out
+
+
+def _validated(
+    scores_or_factors: Scores,
+    train: sp.spmatrix,
+    test: sp.spmatrix,
+    k: int,
+    batch_size: int | None,
+) -> tuple[sp.csr_matrix, sp.csr_matrix, int, int, ScoreFunction]:
     train = validate_plays(train, "train")
     test = validate_plays(test, "test")
     if train.shape != test.shape:
@@ -196,39 +331,27 @@ def ranking_metrics(
             f"train and test have no {'users' if train.shape[0] == 0 else 'items'} (shape "
             f"{train.shape}); there is nothing to rank"
         )
+    _require_separate_halves(train, test)
     k = require_int(k, "k", minimum=1)
-    head_fraction = require_number(
-        head_fraction, "head_fraction", minimum=0.0, maximum=1.0, strict_minimum=True
-    )
-    if head_fraction == 1.0:
-        raise ValueError("head_fraction must be in (0, 1), got 1.0: the tail would be empty.")
-    n_users, n_items = train.shape
     if batch_size is None:
-        batch_size = max(1, (1 << 23) // n_items)
+        batch_size = max(1, (1 << 23) // train.shape[1])
     batch_size = require_int(batch_size, "batch_size", minimum=1)
-    score = _score_function(scores_or_factors, train.shape)
+    return train, test, k, batch_size, _score_function(scores_or_factors, train.shape)
 
-    popularity = np.diff(train.tocsc().indptr)
-    n_head = int(np.ceil(head_fraction * n_items))
-    is_tail = np.ones(n_items, dtype=bool)
-    is_tail[np.argsort(-popularity, kind="stable")[:n_head]] = False
 
+def _ranked_batches(
+    score: ScoreFunction,
+    train: sp.csr_matrix,
+    test: sp.csr_matrix,
+    users: np.ndarray,
+    k: int,
+    batch_size: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+    """Per batch of ``users``: the top-k lists, which slots are real items, per-user metrics."""
+    n_items = train.shape[1]
     n_test = np.diff(test.indptr)
-    users = np.flatnonzero(n_test > 0)
-    if users.size == 0:
-        warnings.warn(
-            "no user has a test item, so precision, recall, ndcg and map are NaN; pass the "
-            "test half of split_plays (did you swap train and test?)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     ideal = np.cumsum(discounts)
-
-    totals = dict.fromkeys(("precision", "recall", "ndcg", "map"), 0.0)
-    recommended = np.zeros(n_items, dtype=bool)
-    tail_slots = 0
-    slots = 0
     for start in range(0, users.size, batch_size):
         batch = users[start : start + batch_size]
         raw = np.asarray(score(batch))
@@ -252,21 +375,12 @@ def ranking_metrics(
         hits = np.take_along_axis(truth, top, axis=1) & valid
         n_rel = n_test[batch]
         n_hits = hits.sum(axis=1)
-        totals["precision"] += float(np.sum(n_hits / k))
-        totals["recall"] += float(np.sum(n_hits / n_rel))
         best = np.minimum(n_rel, k)
-        totals["ndcg"] += float(np.sum(hits @ discounts[: hits.shape[1]] / ideal[best - 1]))
         precision_at_r = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
-        totals["map"] += float(np.sum((precision_at_r * hits).sum(axis=1) / best))
-        recommended[top[valid]] = True
-        tail_slots += int(is_tail[top[valid]].sum())
-        slots += int(valid.sum())
-
-    n_eval = users.size
-    out = {name: (value / n_eval if n_eval else float("nan")) for name, value in totals.items()}
-    out["coverage"] = float(recommended.sum() / n_items)
-    out["long_tail_share"] = float(tail_slots / slots) if slots else float("nan")
-    out["k"] = k
-    out["n_users_evaluated"] = int(n_eval)
-    out["n_users_skipped"] = int(n_users - n_eval)
-    return out
+        values = {
+            "precision": n_hits / k,
+            "recall": n_hits / n_rel,
+            "ndcg": hits @ discounts[: hits.shape[1]] / ideal[best - 1],
+            "map": (precision_at_r * hits).sum(axis=1) / best,
+        }
+        yield top, valid, values

@@ -1,6 +1,7 @@
 """Fusion with attribute data: predicting collaborative factors from every description of a track.
 
-Taught in chapter 07 (``chapters/07_fusion.md``). The chapter follows Nieto (2017, Pandora, "Long
+Taught in chapters 07 (``chapters/07_fusion.md``) and 07b
+(``chapters/07b_tags_and_ensembles.md``). They follow Nieto (2017, Pandora, "Long
 tail music recommendation with deep architectures"): small networks regress the unit-norm item
 factors of an implicit-feedback matrix factorisation (chapter 02) from expert attributes (the
 Music Genome Project), from listener tags, from audio (chapter 04's convnet) and from genres, with
@@ -26,15 +27,15 @@ factor normalisation are reused from :mod:`course_lib.convnet`; nothing is copie
 
 One file per job:
 
-* :mod:`~course_lib.fusion.features`: attributes, tags, genres, the untagged share (section 2);
+* :mod:`~course_lib.fusion.features`: attributes, tags, genres, untagged shares (2; 07b);
 * :mod:`~course_lib.fusion.audio_model`: the cached audio convnet and its outputs (section 3);
-* :mod:`~course_lib.fusion.mlp`: the factor networks, early and late fusion (sections 4, 7);
+* :mod:`~course_lib.fusion.mlp`: the factor networks, early and late fusion (sections 4, 6);
 * :mod:`~course_lib.fusion.talk`: the talk's results table beside ours (section 5);
 * :mod:`~course_lib.fusion.distances`: cosine distances, paired comparison, by group (5, 6);
-* :mod:`~course_lib.fusion.experiments`: the repeated splits, by track or artist (5);
-* :mod:`~course_lib.fusion.buckets`: popularity buckets and metrics per bucket (1, 6, 8);
-* :mod:`~course_lib.fusion.blending`: blending of predicted factors (section 7);
-* :mod:`~course_lib.fusion.ensembles`: ensembles of recommenders (section 8);
+* :mod:`~course_lib.fusion.experiments`: the repeated splits, by track or artist (5.3);
+* :mod:`~course_lib.fusion.buckets`: popularity buckets and metrics per bucket (1, 7; 07b);
+* :mod:`~course_lib.fusion.blending`: blending of predicted factors (section 6);
+* :mod:`~course_lib.fusion.ensembles`: ensembles of recommenders (section 7; 07b);
 * :mod:`~course_lib.fusion.checks`: the exercise checks (through :mod:`course_lib.checks`).
 
 Every function that draws random numbers takes a ``seed``. Bad input raises ``TypeError`` (the
@@ -53,7 +54,13 @@ from course_lib.fusion.audio_model import (
     load_or_train_audio_model,
 )
 from course_lib.fusion.blending import blend, fit_blend_weights
-from course_lib.fusion.buckets import BUCKETS, bucket_table, metrics_by_bucket, popularity_buckets
+from course_lib.fusion.buckets import (
+    BUCKETS,
+    bucket_table,
+    compare_by_bucket,
+    metrics_by_bucket,
+    popularity_buckets,
+)
 from course_lib.fusion.distances import (
     cosine_distances,
     distance_by_group,
@@ -79,6 +86,7 @@ __all__ = [
     "attribute_features",
     "audio_features",
     "bucket_table",
+    "compare_by_bucket",
     "blend",
     "build_factor_mlp",
     "cosine_distances",

@@ -256,7 +256,7 @@ def load_or_train_audio_model(
 
     key = fingerprint(settings, targets, train_idx, val_idx)
     model, record, cached = load_or_train(
-        cache_dir("fusion") / f"audio_convnet_{key}.keras",
+        cache_dir("fusion", create=False) / f"audio_convnet_{key}.keras",
         settings,
         train,
         save=save_factor_model,

@@ -1,7 +1,7 @@
 """Blending predicted factors: non-negative blending weights and the blend itself.
 
-Taught in chapter 07 (``chapters/07_fusion.md``, section 7 "Early fusion, late fusion and
-blending", exercises 7.1 and 7.3): separately trained models are combined afterwards with
+Taught in chapter 07 (``chapters/07_fusion.md``, section 6 "Early fusion, late fusion and
+blending", exercises 7.2 and 7.4): separately trained models are combined afterwards with
 non-negative weights fitted on the validation tracks (stacked regressions, Breiman 1996). The
 chapter keeps the words of Nieto (2017), whose "late fusion" merges one branch per source
 inside a network (:mod:`course_lib.fusion.mlp`); combining finished models is blending.

@@ -1,7 +1,8 @@
 """Popularity buckets (head, torso, tail) and chapter 01's ranking metrics per bucket.
 
 Taught in chapter 07 (``chapters/07_fusion.md``): section 1 labels every warm track by its number
-of listeners, section 6 measures the models per bucket, and section 8 compares ensembles of
+of listeners and section 7 ranks new tracks per bucket; chapter 07b
+(``chapters/07b_tags_and_ensembles.md``) measures the tag model and compares ensembles of
 recommenders bucket by bucket, because the long tail is the point of Nieto (2017).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from course_lib.evaluation import ranking_metrics
+from course_lib.evaluation import compare_models, ranking_metrics
 from course_lib.validation import (
     require_int,
     require_number,
@@ -23,7 +24,13 @@ from course_lib.validation import (
     validate_plays,
 )
 
-__all__ = ["BUCKETS", "bucket_table", "metrics_by_bucket", "popularity_buckets"]
+__all__ = [
+    "BUCKETS",
+    "bucket_table",
+    "compare_by_bucket",
+    "metrics_by_bucket",
+    "popularity_buckets",
+]
 
 #: Popularity bucket names, most popular first.
 BUCKETS: tuple[str, ...] = ("head", "torso", "tail")
@@ -165,3 +172,60 @@ def bucket_table(
         for name, s in recommenders.items()
     }
     return pd.DataFrame(rows).T.astype(float)
+
+
+def compare_by_bucket(
+    scores_a: np.ndarray,
+    scores_b: np.ndarray,
+    train: Any,
+    test: Any,
+    items: Any,
+    buckets: np.ndarray,
+    k: int = 10,
+    metric: str = "recall",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Recommender a against b per bucket: the difference of ``metric`` with its standard error.
+
+    Within each bucket (and over all ``items``) both rank the same candidates for the same users
+    (:func:`metrics_by_bucket`), so the per-user differences carry the comparison
+    (:func:`course_lib.evaluation.compare_models`): a beats b in a bucket by ``n`` standard
+    errors when ``difference > n * standard error``.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per bucket plus "all"; columns ``a``, ``b``, ``difference``,
+    ``standard error`` and ``users``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`metrics_by_bucket`, and a bucket with fewer than two users with test plays.
+    """
+    cols = validate_index(items, np.shape(scores_a)[1], "items")
+    labels = np.asarray(buckets)
+    if labels.shape != cols.shape:
+        raise ValueError(
+            f"need one bucket label per item: {labels.shape} labels, {cols.shape} items"
+        )
+    train, test = validate_plays(train, "train").tocsc(), validate_plays(test, "test").tocsc()
+    rows = {}
+    for name in (*[b for b in BUCKETS if b in set(labels)], "all"):
+        c = cols if name == "all" else cols[labels == name]
+        r = compare_models(
+            np.asarray(scores_a)[:, c],
+            np.asarray(scores_b)[:, c],
+            train[:, c].tocsr(),
+            test[:, c].tocsr(),
+            k=k,
+            metric=metric,
+            seed=seed,
+        )
+        rows[name] = {
+            "a": r.mean_a,
+            "b": r.mean_b,
+            "difference": r.difference,
+            "standard error": r.standard_error,
+            "users": r.n,
+        }
+    return pd.DataFrame(rows).T

@@ -1,8 +1,8 @@
 """Measuring: cosine distance per track, a paired comparison, distances by group and their plot.
 
-Taught in chapter 07 (``chapters/07_fusion.md``): sections 5 and 6 average the per-track cosine
-distance that Nieto (2017) reports, compare two models track by track with a bootstrap interval,
-and split the distances by popularity bucket and by "has tags or not".
+Taught in chapters 07 (``chapters/07_fusion.md``, sections 5 and 6) and 07b: they average the
+per-track cosine distance that Nieto (2017) reports, compare two models track by track with a
+bootstrap interval, and split the distances by popularity bucket and by "has tags or not".
 """
 
 from __future__ import annotations
@@ -53,11 +53,15 @@ def paired_difference(
     Because the tracks are the same, the per-track differences carry the comparison (a paired
     design), and resampling the tracks with replacement ``n_boot`` times gives a percentile
     interval for their mean (Efron & Tibshirani 1993, ch. 13). Negative means ``a`` is better.
+    ``se``, the standard error of the mean difference (the per-track differences' sample
+    standard deviation over ``sqrt(n)``), says the same in one number: ``a`` beats ``b`` by ``k``
+    standard errors when ``mean < -k * se``.
 
     Returns
     -------
-    dict with ``mean``, ``low`` and ``high`` (the interval at ``level``), ``share_a_better`` (the
-    fraction of tracks where ``a`` is strictly closer) and ``n`` (tracks).
+    dict with ``mean``, ``se``, ``low`` and ``high`` (the interval at ``level``),
+    ``share_a_better`` (the fraction of tracks where ``a`` is strictly closer) and ``n``
+    (tracks).
 
     Raises
     ------
@@ -88,6 +92,7 @@ def paired_difference(
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return {
         "mean": float(diff.mean()),
+        "se": float(diff.std(ddof=1) / np.sqrt(diff.size)),
         "low": float(low),
         "high": float(high),
         "share_a_better": float(np.mean(diff < 0)),

@@ -1,9 +1,10 @@
 """Ensembles of recommenders: whole recommenders' scores, blended with learned weights.
 
-Taught in chapter 07 (``chapters/07_fusion.md``, section 8): the "ensemble of recommenders" of
-Pandora (Nieto 2017; Dorman at Spotify ML Day 2018). Each recommender's scores are standardised
-per user and combined with non-negative weights fitted on held-out plays by the pairwise logistic
-loss of BPR (Rendle et al. 2009).
+Taught in chapter 07 (``chapters/07_fusion.md``, section 7, where the notebook writes the same
+fit from its equation and checks it against :func:`fit_ensemble_weights`) and chapter 07b: the
+"ensemble of recommenders" of Pandora (Nieto 2017; Dorman at Spotify ML Day 2018). Each
+recommender's scores are standardised per user and combined with non-negative weights fitted on
+held-out plays by the pairwise logistic loss of BPR (Rendle et al. 2009).
 """
 
 from __future__ import annotations

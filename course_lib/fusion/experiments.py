@@ -1,6 +1,7 @@
 """The repeated-split experiment: is the gain of fusing audio and attributes more than luck?
 
-Taught in chapter 07 (``chapters/07_fusion.md``, section 5.3): one test split of some 150 tracks
+Taught in chapter 07 (``chapters/07_fusion.md``, section 5.3, which reads the result that
+``benchmarks/fusion_splits.py`` saves): one test split of some 150 tracks
 cannot tell a gain of a hundredth from luck, and a split by track lets a network recognise the
 test tracks' artists, so :func:`fusion_gain_by_split` redraws everything that depends on the
 seed, split by track or by artist, and measures the comparison again. It chains the other
@@ -63,8 +64,10 @@ def fusion_gain_by_split(
     -------
     pandas.DataFrame
         One row per seed: the three distances, ``best single`` (the better of audio and
-        attributes), ``gain`` (best single minus fused: positive when fusion helps) and
-        ``test tracks``.
+        attributes), ``gain`` (best single minus fused: positive when fusion helps), ``gain SE``
+        (the standard error of that gain, from the per-track differences on the same test
+        tracks: fusion beats the best single source by ``k`` standard errors when
+        ``gain > k * gain SE``) and ``test tracks``.
 
     Raises
     ------
@@ -129,8 +132,8 @@ def fusion_gain_by_split(
             "attributes": attribute_features(world, fit_rows=split["train"]),
         }
         test = split["test"]
-        row = {
-            "audio (full tracks)": cosine_distances(features["audio"][test], targets[test]).mean()
+        per_track = {
+            "audio (full tracks)": cosine_distances(features["audio"][test], targets[test])
         }
         for name, sources in (
             ("attributes", ["attributes"]),
@@ -146,9 +149,13 @@ def fusion_gain_by_split(
                 patience=patience,
                 seed=seed,
             )
-            row[name] = cosine_distances(net.predict(features, test), targets[test]).mean()
-        row["best single"] = min(row["audio (full tracks)"], row["attributes"])
-        row["gain"] = row["best single"] - row["audio + attributes"]
+            per_track[name] = cosine_distances(net.predict(features, test), targets[test])
+        row = {name: float(d.mean()) for name, d in per_track.items()}
+        best = min(("audio (full tracks)", "attributes"), key=row.__getitem__)
+        row["best single"] = row[best]
+        gain = per_track[best] - per_track["audio + attributes"]  # paired, track by track
+        row["gain"] = float(gain.mean())
+        row["gain SE"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
         row["test tracks"] = int(test.size)
         rows[seed] = row
     table = pd.DataFrame.from_dict(rows, orient="index")

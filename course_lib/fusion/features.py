@@ -3,7 +3,7 @@
 Taught in chapter 07 (``chapters/07_fusion.md``, section 2 "What describes a track"): the
 non-audio descriptions of Nieto (2017), the Music Genome Project's expert attributes, listener
 tags (the course's stand-in for the talk's "MLG") and genres, and the share of untagged tracks per
-popularity bucket that explains why tags fail in the long tail (exercise 7.2).
+popularity bucket that explains why tags fail in the long tail (chapter 07b, exercise 7b.1).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ def attribute_features(world_or_attributes: Any, fit_rows: Any = None) -> np.nda
     """Expert attributes, standardised per column (zero mean, unit variance).
 
     The Music Genome Project of Nieto (2017): about 400 attributes per track rated by trained
-    musicologists; the music world has 15 such ratings (``world.attributes``). The mean and
-    standard deviation are computed on ``fit_rows`` (the training tracks) so that nothing about
-    the test tracks leaks into the features.
+    musicologists; the music world has 23 (``world.attributes``: 15 rate the sound, 8 the themes
+    of the lyrics, which the audio cannot carry). The mean and standard deviation are computed on
+    ``fit_rows`` (the training tracks) so that nothing about the test tracks leaks into the
+    features.
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 Taught in chapter 07 (``chapters/07_fusion.md``, section 4 "Networks from each source, and the
 late-fusion network", where the student writes the late-fusion network layer by layer and
-checks it against :func:`build_factor_mlp`; section 7 compares early fusion, late fusion and
+checks it against :func:`build_factor_mlp`; section 6 compares early fusion, late fusion and
 blending). Small Keras networks regress unit-norm ALS item factors from a track's descriptions
 with the settings of Nieto (2017): cosine-distance loss, Adam, 50 % dropout, early stopping,
 mini-batches of 256 (the talk's size for its attribute model). The course's words follow the

@@ -9,7 +9,8 @@ describes each step below); every chapter runs on its output. One hidden structu
 * listening sampled by a browsing story (Zipf-like exposure, the best-liked candidate wins, some
   whole-album sessions), repeat counts growing with affinity: implicit feedback (Hu, Koren &
   Volinsky 2008);
-* noisy expert attributes (Music Genome Project style) and listener tags that follow plays.
+* noisy expert attributes (Music Genome Project style): ratings of the sound, and of the lyrics,
+  which follow the part of the style that no audio reveals; listener tags that follow plays.
 
 Every random step draws from a stream spawned from ``(seed, GENERATOR_VERSION, size)``, so the
 same pair gives byte-identical arrays.
@@ -38,6 +39,7 @@ __all__ = ["generate"]
 
 _LATENT_DIM = 16
 _NEW_ALBUM_FRACTION = 0.1
+_LYRIC_NOISE = 0.1  # the musicologist's error on a lyric theme (the themes spread by ~0.4)
 
 
 def _name(rng: np.random.Generator, words: list[str], n: int) -> str:
@@ -328,6 +330,35 @@ def _attributes(sound: np.ndarray, tracks: pd.DataFrame, rng: np.random.Generato
     return np.column_stack([noisy, extra]).astype(np.float32), names
 
 
+#: Expert ratings of the lyrics (the Music Genome Project rates lyrics too: "joyful lyrics").
+_LYRIC_THEMES = [
+    "lyrics_joyful",
+    "lyrics_romantic",
+    "lyrics_political",
+    "lyrics_storytelling",
+    "lyrics_dark",
+    "lyrics_humorous",
+    "lyrics_spiritual",
+    "lyrics_nostalgic",
+]
+
+
+def _lyric_attributes(style, tracks, sound, genre_pos, projection, rng: np.random.Generator):
+    """Expert ratings of what the audio cannot carry: the themes of the lyrics.
+
+    The synthesised "vocals" sing vowels, not words, so the lyrics are the part of a track's
+    style that its sound does not explain: the style minus the genre's position and the audible
+    projection (mostly the artist term). Each theme reads one random direction of that part and
+    is rated on [0, 1] with noise. A stream of its own: every other array of the world is the
+    same with or without these columns."""
+    g = tracks["genre_id"].to_numpy()
+    inaudible = style - genre_pos[g] - 0.8 * _standardise(sound) @ projection
+    d, n = inaudible.shape[1], len(_LYRIC_THEMES)
+    themes = rng.normal(0, 1.0 / np.sqrt(d), size=(d, n))
+    ratings = 0.5 + inaudible @ themes + rng.normal(0, _LYRIC_NOISE, size=(len(tracks), n))
+    return np.clip(ratings, 0, 1).astype(np.float32), list(_LYRIC_THEMES)
+
+
 def _tags(tracks, attributes, attribute_names, plays_all: sp.csr_matrix, rng):
     """Listener tags: the number of tagging events grows with observed plays (the tail is bare)."""
     genre_names = [g.name for g in GENRES]
@@ -381,7 +412,10 @@ def generate(size: str, seed: int) -> dict[str, Any]:
     :class:`~course_lib.music_world.MusicWorld` (validated by ``make_music_world``)."""
     spec = SIZES[size]
     master = np.random.SeedSequence([seed, GENERATOR_VERSION, list(SIZES).index(size)])
-    r_cat, r_lat, r_usr, r_play, r_attr, r_tag = (np.random.default_rng(s) for s in master.spawn(6))
+    r_cat, r_lat, r_usr, r_play, r_attr, r_tag, r_lyr = (
+        np.random.default_rng(s)
+        for s in master.spawn(7)  # the 7th only feeds the lyrics
+    )
     tracks, sound, melody_seed = _build_catalogue(spec, r_cat)
     style, genre_pos, projection = _latent_space(tracks, sound, r_lat)
     users, taste, mix = _users(spec, genre_pos, projection, r_usr)
@@ -394,6 +428,9 @@ def generate(size: str, seed: int) -> dict[str, Any]:
         m.sort_indices()
     attributes, attribute_names = _attributes(sound, tracks, r_attr)
     tags, tag_names = _tags(tracks, attributes, attribute_names, plays_all, r_tag)
+    lyrics, lyric_names = _lyric_attributes(style, tracks, sound, genre_pos, projection, r_lyr)
+    attributes = np.column_stack([attributes, lyrics])
+    attribute_names = attribute_names + lyric_names
     return dict(
         size=size,
         seed=seed,

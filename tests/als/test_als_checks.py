@@ -6,6 +6,7 @@ Reached, as in the chapter, through the facade ``course_lib.checks``.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from course_lib import checks
 from course_lib.als import user_update
@@ -20,40 +21,83 @@ def _said(capsys) -> str:
     return " ".join(capsys.readouterr().out.split())
 
 
-def test_check_user_update(capsys):
+USES_COURSE = "uses the course's implementation"
+CODE_TOKENS = ("np.", "axis=", "keepdims", ".data", "()", "[", " = ", "==", "scipy")
+
+
+def _by_hand(Y, items, plays, alpha, reg, *, ones=1.0, pref=None, ridge=None, only_played=False):
+    """The update of section 3, with switches that reproduce the usual slips."""
+    c = np.zeros(Y.shape[0]) if only_played else np.ones(Y.shape[0])
+    c[items] = ones + alpha * np.asarray(plays)
+    p = np.zeros(Y.shape[0])
+    p[items] = 1.0 if pref is None else pref(np.asarray(plays))
+    lam = reg if ridge is None else ridge(reg, len(items))
+    return np.linalg.solve(Y.T @ (c[:, None] * Y) + lam * np.eye(Y.shape[1]), Y.T @ (c * p))
+
+
+def test_check_user_update_accepts_the_closed_form_and_reports_stubs():
     assert checks.check_user_update(_stub).status == "not implemented"
-    assert checks.check_user_update(user_update).passed
+    assert checks.check_user_update(_by_hand).passed
 
-    def no_ridge(Y, items, plays, alpha, reg):
-        return user_update(Y, items, plays, alpha, 0.0)
 
-    assert not checks.check_user_update(no_ridge).passed
-    assert "regularization" in _said(capsys)
+def test_check_user_update_refuses_the_course_function():
+    assert checks.check_user_update(user_update).status == USES_COURSE
 
-    def unweighted_rhs(Y, items, plays, alpha, reg):
-        c = np.ones(Y.shape[0])
-        c[items] = 1 + alpha * plays
-        p = np.zeros(Y.shape[0])
-        p[items] = 1
-        return np.linalg.solve(Y.T @ (c[:, None] * Y) + reg * np.eye(Y.shape[1]), Y.T @ p)
+    def wrapped(Y, items, plays, alpha, reg):
+        return user_update(Y, items, plays, alpha, reg)
 
-    assert not checks.check_user_update(unweighted_rhs).passed
-    assert "right-hand side" in _said(capsys)
+    assert checks.check_user_update(wrapped).status == USES_COURSE
 
-    def implicit_confidence(Y, items, plays, alpha, reg):
-        return user_update(Y, items, plays - 1.0 / alpha, alpha, reg)
 
-    assert not checks.check_user_update(implicit_confidence).passed
-    assert "no 1 +" in _said(capsys)
+def _unweighted_rhs(Y, items, plays, alpha, reg):
+    c = np.ones(Y.shape[0])
+    c[items] = 1 + alpha * plays
+    p = np.zeros(Y.shape[0])
+    p[items] = 1
+    return np.linalg.solve(Y.T @ (c[:, None] * Y) + reg * np.eye(Y.shape[1]), Y.T @ p)
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda *a: _by_hand(*a, ridge=lambda reg, n: 0.0), "regularization"),
+        (_unweighted_rhs, "right-hand side"),
+        (lambda *a: _by_hand(*a, ones=0.0), "no 1 +"),
+        (lambda *a: _by_hand(*a, only_played=True), "played items only"),
+        (lambda *a: _by_hand(*a, pref=lambda plays: plays), "preference is the play count"),
+        (lambda *a: _by_hand(*a, ridge=lambda reg, n: reg * n), "ALS-WR"),
+        (lambda *a: _by_hand(*a)[:, None], "1-D vector"),
+    ],
+)
+def test_check_user_update_names_the_slip(wrong, words, capsys):
+    assert checks.check_user_update(wrong).status == "wrong"
+    assert words in _said(capsys)
+
+
+def test_check_user_update_hint_holds_no_code():
+    result = checks.check_user_update(lambda *a: _by_hand(*a, ones=0.0))
+    assert result.hint and not [t for t in CODE_TOKENS if t in result.hint], result.hint
 
 
 def test_check_naive_cost(capsys):
     assert checks.check_naive_cost(_stub).status == "not implemented"
     assert checks.check_naive_cost(lambda n_items, f: n_items * f**2 + f**3).passed
     assert "Measured here" in _said(capsys)
-    assert not checks.check_naive_cost(lambda n_items, f: n_items * f, measure=False).passed
-    assert "quadruple" in _said(capsys)
-    assert not checks.check_naive_cost(
-        lambda n_items, f: 40 * f**2, measure=False
-    ).passed  # the Cholesky-trick cost
-    assert "should double" in _said(capsys)
+    assert checks.check_naive_cost(lambda n_items, f: n_items * f * (f + 1), measure=False).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda n_items, f: n_items * f, "scaling the rows of Y costs"),
+        (lambda n_items, f: 40 * f**2, "does not grow with n_items"),  # the Cholesky trick
+        (lambda n_items, f: f**3, "does not grow with n_items"),  # only the solve
+        (lambda n_items, f: n_items**2 * f, "np.diag"),  # C_u as a dense matrix
+        (lambda n_items, f: n_items * f**3, "about quadruple"),
+    ],
+)
+def test_check_naive_cost_names_the_slip(wrong, words, capsys):
+    result = checks.check_naive_cost(wrong, measure=False)
+    assert result.status == "wrong"
+    assert words in _said(capsys)
+    assert "dense n_items" not in (result.hint or "")

@@ -134,3 +134,53 @@ def test_agrees_with_implicit_step_by_step(tiny_plays, fit):
             callback=lambda iteration, seconds, loss: theirs.append(loss),
         )
     np.testing.assert_allclose(ours.loss_normalised, theirs, rtol=1e-6)
+
+
+def test_float16_play_counts_are_fitted_like_float32(tiny_plays):
+    dense = tiny_plays(seed=2).toarray()
+    half = fit_als(dense.astype(np.float16), factors=3, iterations=2, progress=False)
+    single = fit_als(dense.astype(np.float32), factors=3, iterations=2, progress=False)
+    np.testing.assert_array_equal(half[0], single[0])
+    with pytest.raises(TypeError, match="integer or float play counts, got dtype complex"):
+        fit_als(dense.astype(np.complex64), progress=False)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        lambda iteration, seconds, loss: None,  # implicit's signature
+        lambda: None,
+    ],
+)
+def test_a_callback_of_the_wrong_shape_is_refused_before_fitting(tiny_plays, callback, monkeypatch):
+    from course_lib.als import fit as fit_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("the fit started before the callback was checked")
+
+    monkeypatch.setattr(fit_module, "half_step", never)
+    with pytest.raises(
+        TypeError,
+        match=r"callback <lambda>\(.*\) cannot be called with one arg.*"
+        r"ALSIteration.*wrap one as callback=lambda step",
+    ):
+        fit_als(tiny_plays(seed=0), iterations=2, progress=False, callback=callback)
+
+
+def test_callbacks_with_defaults_or_star_args_are_accepted(tiny_plays):
+    seen = []
+    fit_als(
+        tiny_plays(seed=0),
+        factors=2,
+        iterations=2,
+        progress=False,
+        callback=lambda step, extra=1: seen.append(step.iteration),
+    )
+    fit_als(
+        tiny_plays(seed=0),
+        factors=2,
+        iterations=1,
+        progress=False,
+        callback=lambda *args: seen.append(len(args)),
+    )
+    assert seen == [0, 1, 1]

@@ -1,11 +1,12 @@
-"""course_lib.ann.splits (chapter 06, section 2): the split hyperplane and annoy's two means."""
+"""course_lib.ann.splits (chapter 06, sections 2-3): the split hyperplane, annoy's two means and
+the builder's random draws (TreeRandom)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_lib.ann import split_hyperplane, two_means
+from course_lib.ann import TreeRandom, split_hyperplane, two_means
 
 
 @pytest.mark.parametrize("metric", ["angular", "euclidean"])
@@ -78,3 +79,38 @@ def test_two_means_refuses_bad_input():
         two_means(points, seed=True)
     with pytest.raises(ValueError, match="metric must be one of"):
         two_means(points, metric="manhattan")
+
+
+def _python_two_means(points, draw, steps=200):
+    """Chapter 06's two-means, written with numpy."""
+    n = len(points)
+    i, j = draw.integer(n), draw.integer(n - 1)
+    centres = [points[i].copy(), points[j + (j >= i)].copy()]
+    counts = [1, 1]
+    for _ in range(steps):
+        x = points[draw.integer(n)]
+        weighted = [c * (m @ m + x @ x - 2 * m @ x) for c, m in zip(counts, centres)]
+        if weighted[0] != weighted[1]:
+            near = int(weighted[1] < weighted[0])
+            c = counts[near]
+            centres[near] = centres[near] * (c / (c + 1)) + x * (1 / (c + 1))
+            counts[near] += 1
+    return centres
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_tree_random_replays_the_compiled_draws(seed):
+    points = np.random.default_rng(seed).normal(size=(300, 5)).astype(np.float32)
+    ours = _python_two_means(points.astype(np.float64), TreeRandom(seed))
+    np.testing.assert_allclose(ours, two_means(points, "euclidean", seed=seed), rtol=1e-9)
+
+
+def test_tree_random_draws_in_range_and_refuses_bad_seeds():
+    draw = TreeRandom(3, tree=2)
+    values = [draw.integer(7) for _ in range(500)]
+    assert set(values) == set(range(7))
+    assert {draw.coin() for _ in range(100)} == {0, 1}
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        TreeRandom(1.5)
+    with pytest.raises(ValueError, match="tree"):
+        TreeRandom(0, tree=-1)

@@ -163,3 +163,32 @@ def test_learners_match_the_chapters_from_scratch_versions(linear_problem, learn
     np.testing.assert_array_equal(run.arms, arms)
     np.testing.assert_allclose(learner.A, A)
     np.testing.assert_allclose(learner.b, b)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LinearBandit(4, 3, seed=1),
+        lambda: EpsilonGreedy(4, 3, epsilon=0.3, seed=1),
+        lambda: LinUCB(4, 3, alpha=1.0, seed=1),
+        lambda: LinearThompson(4, 3, v=0.0, seed=1),
+    ],
+)
+def test_action_probabilities_are_the_selection_probabilities_on_ties(make):
+    x = np.array([0.2, 0.5, 1.0])
+    bandit = make()
+    bandit.update(3, x, -1.0)  # arm 3 falls behind; arms 0, 1 and 2 stay tied at 0
+    probs = bandit.action_probabilities(x[None, :])[0]
+    n = 4_000
+    shown = np.bincount([bandit.select(x) for _ in range(n)], minlength=4) / n
+    # each frequency within 5 standard errors of the claimed probability
+    tolerance = 5 * np.sqrt(probs * (1 - probs) / n) + 1e-9
+    assert np.all(np.abs(shown - probs) <= tolerance), (probs, shown)
+    assert probs[0] == pytest.approx(probs[1]) and probs[1] == pytest.approx(probs[2])
+    assert probs[0] > probs[3]
+
+
+def test_a_ragged_batch_of_contexts_is_named():
+    bandit = LinUCB(3, 2)
+    with pytest.raises(ValueError, match=r"contexts is a ragged list.*one row of 2 numbers"):
+        bandit.action_probabilities([[0.1, 0.2], [0.3]])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 from course_lib import checks
+from course_lib.convnet import GlobalTemporalPooling, cosine_distance
 from course_lib.convnet.checks import (
     check_cosine_distance_loss,
     check_global_temporal_pooling,
@@ -118,3 +120,181 @@ def test_hints_guide_without_solution_code() -> None:
     ]
     for hint in hints:
         assert hint and not any(code in hint for code in ("ops.", "np.", "=", "[")), hint
+
+
+USES_COURSE = "uses the course's implementation"
+
+
+def _pool(mean=None, maximum=None, norm=None):
+    """A pooling layer class whose three statistics can be swapped for the usual slips."""
+
+    class Pool(keras.layers.Layer):
+        def call(self, x):
+            return ops.concatenate(
+                [
+                    (mean or (lambda x: ops.mean(x, 1)))(x),
+                    (maximum or (lambda x: ops.max(x, 1)))(x),
+                    (norm or (lambda x: ops.sqrt(ops.sum(x * x, 1))))(x),
+                ],
+                -1,
+            )
+
+    return Pool
+
+
+def test_pooling_check_refuses_the_course_layer() -> None:
+    class Subclass(GlobalTemporalPooling):
+        def __init__(self):
+            super().__init__(epsilon=0.0)
+
+    assert check_global_temporal_pooling(Subclass).status == USES_COURSE
+    assert check_global_temporal_pooling(_pool()).passed
+
+
+class _KeepDims(keras.layers.Layer):
+    def call(self, x):
+        return ops.concatenate(
+            [ops.mean(x, 1, keepdims=True), ops.max(x, 1, keepdims=True)] * 1
+            + [ops.sqrt(ops.sum(x * x, 1, keepdims=True))],
+            -1,
+        )
+
+
+class _Stacked(keras.layers.Layer):
+    def call(self, x):
+        return ops.stack([ops.mean(x, 1), ops.max(x, 1), ops.sqrt(ops.sum(x * x, 1))], 1)
+
+
+@pytest.mark.parametrize(
+    "layer, words",
+    [
+        (_pool(norm=lambda x: ops.sqrt(ops.mean(x * x, 1))), "root mean square"),
+        (_pool(norm=lambda x: ops.sum(x * x, 1)), "takes its square root"),
+        (_pool(norm=lambda x: ops.sum(ops.abs(x), 1)), "L1 norm"),
+        (_pool(mean=lambda x: ops.sum(x, 1)), "sum over time"),
+        (_pool(maximum=lambda x: ops.max(ops.abs(x), 1)), "largest absolute value"),
+        (_KeepDims, "pool over axis 1"),
+        (_Stacked, "concatenate"),
+    ],
+)
+def test_pooling_check_names_the_slip(layer, words) -> None:
+    result = check_global_temporal_pooling(layer)
+    assert result.status == "wrong"
+    assert words in " ".join(result.problems)
+
+
+def _right_cosine(y, f):
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    return float(1 - np.mean(np.sum(yn * f / np.linalg.norm(f, axis=1, keepdims=True), 1)))
+
+
+def test_cosine_check_refuses_the_course_losses() -> None:
+    assert check_cosine_distance_loss(cosine_distance_loss).status == USES_COURSE
+
+    def keras_loss(y, f):
+        return float(np.mean(ops.convert_to_numpy(cosine_distance(y, f))))
+
+    assert check_cosine_distance_loss(keras_loss).status == USES_COURSE
+
+
+def _columns(y, f):
+    yn = y / np.linalg.norm(y, axis=0, keepdims=True)
+    fn = f / np.linalg.norm(f, axis=0, keepdims=True)
+    return float(1 - np.mean(np.sum(yn * fn, 1)))
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda y, f: len(y) * _right_cosine(y, f), "summed the distances"),
+        (_columns, "normalised the columns"),
+        (
+            lambda y, f: 1 - np.mean(np.sum(y * f, 1) / (np.sum(y * y, 1) * np.sum(f * f, 1))),
+            "squared lengths",
+        ),
+    ],
+)
+def test_cosine_check_names_more_slips(wrong, words) -> None:
+    result = check_cosine_distance_loss(wrong)
+    assert result.status == "wrong"
+    assert words in " ".join(result.problems)
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (("b", (125, 596, 256), 4352), "swapped"),
+        (("b", (595, 124, 256), 4352), "one position short"),
+        (("b", (596, 1, 256), 4352), "time-only"),
+        (("b", (596, 125, 256), (4 * 4 * 128 + 1) * 256), "input channels"),
+        (("b", (596, 125, 256), 17), "one filter"),
+    ],
+)
+def test_time_only_check_names_shape_and_count_slips(answer, words) -> None:
+    result = check_time_only(lambda: answer)
+    assert result.status == "wrong"
+    assert words in " ".join(result.problems)
+
+
+# ----- exercises 4.4 (inverted dropout) and 4.5 (predicted variances) -----
+def _dropout(x, keep, rate):
+    return x * keep / (1 - rate)
+
+
+def _nll(y_true, mean, log_var):
+    return np.mean(log_var + (y_true - mean) ** 2 / np.exp(log_var)) / 2
+
+
+@pytest.mark.parametrize(
+    "name, mine, reference",
+    [
+        ("check_dropout", _dropout, "inverted_dropout"),
+        ("check_gaussian_nll", _nll, "gaussian_nll"),
+    ],
+)
+def test_new_checks_accept_answers_and_refuse_the_reference(name, mine, reference, capsys):
+    from course_lib.convnet import checks as convnet_checks
+
+    check = getattr(checks, name)
+    assert check.__module__ == "course_lib.convnet.checks"
+    assert check(mine).passed
+    course = getattr(convnet_checks, reference)
+    assert check(course).status == "uses the course's implementation"
+    assert check(lambda *a: course(*a)).status == "uses the course's implementation"
+
+    def stub(*args):
+        raise NotImplementedError("write it")
+
+    assert check(stub).status == "not implemented"
+    hint = check(lambda *a: -1.0).hint
+    assert not [t for t in ("np.", "()", "[", " = ", "/ (", "exp(") if t in hint], hint
+
+
+@pytest.mark.parametrize(
+    "name, wrong, words",
+    [
+        ("check_dropout", lambda x, k, r: x * k, "unscaled"),
+        ("check_dropout", lambda x, k, r: x * k * (1 - r), "multiplied by 1 - rate"),
+        ("check_dropout", lambda x, k, r: x * ~k / (1 - r), "wrong way round"),
+        ("check_dropout", lambda x, k, r: x * k / r, "divided by the rate"),
+        (
+            "check_gaussian_nll",
+            lambda y, m, v: np.mean(np.log(v) + (y - m) ** 2 / v) / 2,
+            "variance itself",
+        ),
+        ("check_gaussian_nll", lambda y, m, v: 2 * _nll(y, m, v), "factor 1/2"),
+        ("check_gaussian_nll", lambda y, m, v: np.mean((y - m) ** 2 / np.exp(v)) / 2, "log-var"),
+        ("check_gaussian_nll", lambda y, m, v: np.mean(v + (y - m) ** 2 * np.exp(v)) / 2, "multi"),
+        ("check_gaussian_nll", lambda y, m, v: _nll(y, m, v) * y.shape[-1], "sum over"),
+    ],
+)
+def test_new_checks_name_the_slip(name, wrong, words, capsys):
+    assert getattr(checks, name)(wrong).status == "wrong"
+    assert words in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_variance_loss_is_half_the_mse_at_unit_variance():
+    from course_lib.convnet.checks import gaussian_nll
+
+    y, m = np.random.default_rng(0).normal(size=(2, 5, 3))
+    assert gaussian_nll(y, m, np.zeros((5, 3))) == pytest.approx(np.mean((y - m) ** 2) / 2)

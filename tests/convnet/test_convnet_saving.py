@@ -66,3 +66,25 @@ def test_load_names_a_missing_or_damaged_file(tmp_path) -> None:
     with pytest.raises(ValueError, match=re.escape(f"{other_zip} is not a readable .keras model")):
         C.load_factor_model(other_zip)
     assert C.load_factor_model(good).output_shape == (None, 4)  # the good file still loads
+
+
+def _rewritten(source, target, change) -> None:
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in change(members).items():
+            archive.writestr(name, data)
+
+
+def test_load_names_a_cut_configuration_or_missing_weights(tmp_path) -> None:
+    good = C.save_factor_model(C.build_factor_convnet(110, 8, 4), tmp_path / "good.keras")
+    cut = tmp_path / "cut.keras"
+    _rewritten(good, cut, lambda m: {**m, "config.json": m["config.json"][:100]})
+    words = re.escape(f"{cut} is not a readable .keras model") + ".*delete it.*JSONDecodeError"
+    with pytest.raises(ValueError, match=words):
+        C.load_factor_model(cut)
+    unweighted = tmp_path / "unweighted.keras"
+    _rewritten(good, unweighted, lambda m: {k: v for k, v in m.items() if "weights" not in k})
+    words = re.escape(f"{unweighted} is not a readable .keras model") + ".*delete it.*weights"
+    with pytest.raises(ValueError, match=words):
+        C.load_factor_model(unweighted)

@@ -140,3 +140,18 @@ def test_the_gpu_path_trains_on_the_cpu_too(toy_problem, policy: str) -> None:
     assert np.all(np.isfinite(history.history["loss"] + history.history["val_loss"]))
     assert model.get_layer("conv1").compute_dtype == policy.removeprefix("mixed_")
     assert model.output.dtype == "float32"  # the factors stay float32
+
+
+def test_predict_names_a_ragged_list_and_a_librosa_pair(toy_problem) -> None:
+    x, _ = toy_problem(n=2, frames=155)
+    model = C.build_factor_convnet(110, 8, 4, preset="course", seed=1)
+    ragged = [x[0], x[1, :130]]
+    words = r"log_mels is a ragged list.*\(155, 8\), \(130, 8\).*one track at a time"
+    with pytest.raises(ValueError, match=words):
+        C.predict_track_factors(model, ragged)
+    waveform = np.zeros(22050 * 2, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"\(y, sr\) pair that librosa.load.*log_mel\(y, sr\)"):
+        C.predict_track_factors(model, (waveform, 22050))
+    # what the message suggests works
+    one_by_one = [C.predict_track_factors(model, m) for m in ragged]
+    assert [f.shape for f in one_by_one] == [(4,), (4,)]

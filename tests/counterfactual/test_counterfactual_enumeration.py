@@ -60,3 +60,31 @@ def test_exact_expectation_refuses_bad_problems(tiny_problem, change, error, mes
     }
     with pytest.raises(error, match=message):
         exact_expectation(**arguments)
+
+
+def test_a_broken_estimator_is_not_scored_as_zero(tiny_problem):
+    t = tiny_problem
+
+    def broken(rewards, propensities, target_probs):
+        raise ValueError("my estimator has a bug")
+
+    with pytest.raises(ValueError, match="my estimator has a bug") as info:
+        exact_expectation(broken, t.mu, t.pi, t.q, 1)
+    notes = " ".join(getattr(info.value, "__notes__", [])) or str(info.value)
+    assert "exact_expectation: the estimator failed on the log items=[0]" in notes
+
+    def typo(rewards, propensities, target_probs):
+        return (rewards * target_probs / propensitis).mean()  # noqa: F821 - the bug under test
+
+    with pytest.raises(NameError, match="propensitis"):
+        exact_expectation(typo, t.mu, t.pi, t.q, 2)
+    with pytest.raises(TypeError, match="returned 'high' on the log items=.*not a number"):
+        exact_expectation(lambda r, m, p: "high", t.mu, t.pi, t.q, 1)
+
+
+def test_snips_counts_as_zero_only_where_it_is_undefined():
+    # the target never shows item 0: on logs that show only item 0, SNIPS has no weight at all
+    mu, pi, q = np.array([0.5, 0.5]), np.array([0.0, 1.0]), np.array([0.4, 0.8])
+    mean, _ = exact_expectation(snips, mu, pi, q, 2)
+    # logs with item 1 at least once (prob. 3/4) estimate q[1]; the log (0, 0) counts 0
+    assert mean == pytest.approx(0.75 * q[1])

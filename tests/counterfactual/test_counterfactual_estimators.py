@@ -202,3 +202,14 @@ def test_weights_and_effective_sample_size():
         effective_sample_size(np.array([1.0, -1.0]))
     with pytest.raises(ValueError, match="must be > 0"):
         importance_weights([0.5, 0.0], [0.5, 0.5])
+
+
+@pytest.mark.parametrize("estimator", [ips, snips])
+def test_pandas_missing_values_are_read_as_missing(estimator):
+    for rewards in ([1, 0, pd.NA], np.array([1, 0, pd.NA], dtype=object), [1.0, 0.0, None]):
+        with pytest.raises(ValueError, match="rewards has 1 missing .* at positions 2"):
+            estimator(rewards, [0.5, 0.5, 0.5], [0.2, 0.5, 0.5])
+    with pytest.raises(ValueError, match="propensities has 1 missing .* at positions 1"):
+        estimator([1, 0, 1], [0.5, pd.NA, 0.5], [0.2, 0.5, 0.5])
+    with pytest.raises(TypeError, match="propensities holds True/False"):
+        estimator([1, 0, 1], pd.array([True, pd.NA, False], dtype="boolean"), [0.2, 0.5, 0.5])

@@ -57,7 +57,7 @@ def test_tar_read_in_one_pass_refuses_a_shallower_copy_found_later(tmp_path):
 
 
 def test_missing_file_folder_in_place_of_a_file_and_not_a_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="data.txt not found under"):
+    with pytest.raises(FileNotFoundError, match="data.txt not found: looked in"):
         resolve(tmp_path, ["data.txt"], "Toy")
     (tmp_path / "data.txt").mkdir()
     with pytest.raises(ValueError, match=r"data.txt is a folder, but it should be the data file"):

@@ -287,7 +287,7 @@ def test_hetrec_local_zip_is_checked_against_the_registry_hash(tmp_path, zip_fol
     cut = zip_folder(write_hetrec(tmp_path / "cut", cut_lines), tmp_path / "cut.zip")
     with pytest.raises(ValueError) as err:  # the real registry: a fixture is not the real zip
         load_lastfm_hetrec2011(good)
-    assert "checksum mismatch for" in str(err.value) and "verify=False" in str(err.value)
+    assert "checksum mismatch for" in str(err.value) and "verify=False" not in str(err.value)
     use_registry(lastfm_hetrec2011={"hash": good})
     data = load_lastfm_hetrec2011(good)
     assert data.info["checksum"] == "verified (sha256 of the archive)"
@@ -296,7 +296,9 @@ def test_hetrec_local_zip_is_checked_against_the_registry_hash(tmp_path, zip_fol
     message = str(err.value)
     assert f"checksum mismatch for {cut}: its sha256 is" in message
     assert "not the registered hetrec2011-lastfm-2k.zip (or it is truncated)" in message
-    assert "Fix" in message and "pass verify=False" in message
+    # verify=False is no chapter parameter: the fix is one that make run accepts too
+    assert "Fix" in message and "pass the extracted folder instead (data_path=" in message
+    assert load_lastfm_hetrec2011(tmp_path / "cut").plays.nnz == len(PLAYS) - 2
     assert load_lastfm_hetrec2011(cut, verify=False).plays.nnz == len(PLAYS) - 2
 
 

@@ -46,7 +46,7 @@ def test_wrong_field_count_quotes_at_most_100_characters(tmp_path):
         parse(tmp_path, b"1\tx\n" + b"y" * 10_000 + b"\n")
     message = str(err.value)
     assert "line 2: expected 2 tab-separated fields" in message and "Fix" in message
-    assert "y" * 97 + "..." in message and "y" * 101 not in message
+    assert "'" + "y" * 95 + "...'" in message and "y" * 96 not in message  # 100 characters
 
 
 def test_undecodable_line_is_named_or_skipped(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -149,3 +151,41 @@ def test_top_k_items_orders_best_first_and_excludes():
 def test_top_k_items_refuses_bad_input(scores, k, exclude, error, words):
     with pytest.raises(error, match=words):
         top_k_items(scores, k, exclude=exclude)
+
+
+# --------------------------------------------------------------------------- mixed-up halves
+def test_metrics_refuse_halves_that_share_entries(random_plays):
+    plays = random_plays(seed=5)
+    train, test = split_plays(plays, seed=0)
+    scores = np.random.default_rng(0).random(plays.shape)
+    # all plays passed as train: every test item is excluded, every metric would be 0
+    with pytest.raises(ValueError, match=rf"share {test.nnz} \(user, item\) entries.*split_plays"):
+        ranking_metrics(scores, plays, test)
+    # a test that overlaps train in a single entry
+    user, item = train.nonzero()[0][0], train.nonzero()[1][0]
+    leaky = test.tolil()
+    leaky[user, item] = 1
+    with pytest.raises(ValueError, match=rf"share 1 \(user, item\) entries.*users \[{user}\]"):
+        ranking_metrics(scores, train, leaky.tocsr())
+
+
+def test_metrics_warn_when_train_and_test_look_swapped(random_plays):
+    plays = random_plays(seed=5)
+    train, test = split_plays(plays, test_fraction=0.2, seed=0)
+    scores = np.random.default_rng(0).random(plays.shape)
+    with pytest.warns(RuntimeWarning, match="did you swap them"):
+        ranking_metrics(scores, test, train)
+    # the right order, and a cold-start evaluation whose train half is empty, are quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ranking_metrics(scores, train, test)
+        ranking_metrics(scores, sp.csr_matrix(plays.shape, dtype=np.int32), plays)
+
+
+def test_top_k_items_ranks_integer_scores_with_exclusions():
+    scores = np.array([[3, 9, 1, 7], [0, 0, 5, 2]], dtype=np.int64)
+    played = sp.csr_matrix(np.array([[0, 1, 0, 0], [0, 0, 1, 0]]))
+    np.testing.assert_array_equal(top_k_items(scores, 2, exclude=played), [[3, 0], [3, 0]])
+    np.testing.assert_array_equal(scores, [[3, 9, 1, 7], [0, 0, 5, 2]])  # left as it was
+    booleans = np.array([[False, True, True]])
+    assert top_k_items(booleans, 1, exclude=sp.csr_matrix([[0, 1, 0]]))[0, 0] == 2

@@ -84,10 +84,31 @@ def test_bad_plays_and_scores_are_refused(random_plays):
         fu.metrics_by_bucket(scores, plays, plays, items, labels)
     with pytest.raises(TypeError, match=r"k must be an integer.*k=1"):
         fu.metrics_by_bucket(np.zeros(plays.shape), plays, plays, items, labels, k=True)
+    train, test = split_plays(plays, 0.3, seed=0)  # disjoint halves: only the metric is bad
     with pytest.raises(ValueError, match=r"unknown metrics \['precision@k'\]"):
         fu.metrics_by_bucket(
-            np.zeros(plays.shape), plays, plays, items, labels, metrics=("precision@k",)
+            np.zeros(plays.shape), train, test, items, labels, metrics=("precision@k",)
         )
     with pytest.raises(ValueError, match="at least one recommender"):
-        fu.bucket_table({}, plays, plays, items, labels)
+        fu.bucket_table({}, train, test, items, labels)
     assert sp.issparse(plays)  # the inputs were not converted in place
+
+
+def test_compare_by_bucket_pairs_the_users_and_finds_a_real_gap(random_plays):
+    rng = np.random.default_rng(2)
+    plays = random_plays(seed=2)
+    train, test = split_plays(plays, 0.3, seed=0)
+    items = np.arange(plays.shape[1])
+    buckets = fu.popularity_buckets(train)
+    oracle = test.toarray() + 0.01 * rng.random(plays.shape)  # ranks the held-out plays first
+    noise = rng.random(plays.shape)
+    out = fu.compare_by_bucket(oracle, noise, train, test, items, buckets, k=5)
+    assert list(out.index) == ["head", "torso", "tail", "all"]
+    alone = fu.bucket_table({"a": oracle, "b": noise}, train, test, items, buckets, k=5)
+    np.testing.assert_allclose(out["a"].astype(float), alone.loc["a", out.index])
+    np.testing.assert_allclose(out["difference"], out["a"] - out["b"])
+    assert (out["difference"] > 3 * out["standard error"]).all()
+    same = fu.compare_by_bucket(noise, noise, train, test, items, buckets, k=5)
+    assert (same["difference"] == 0).all() and (same["standard error"] == 0).all()
+    with pytest.raises(ValueError, match="one bucket label per item"):
+        fu.compare_by_bucket(oracle, noise, train, test, items, buckets[:-1])

@@ -91,3 +91,132 @@ def test_hints_guide_without_giving_the_code():
         assert result.status == "wrong" and result.hint
         for code in ("nnls", "scipy", "np.", ".sum(", "getnnz", "ravel", "lstsq", "average"):
             assert code not in result.hint, f"the hint of {result.name} spells out {code!r}"
+
+
+# --- issue 23: the course's functions are not answers; each slip is named ----------------------
+
+USES_COURSE = "uses the course's implementation"
+
+
+def test_the_checks_refuse_the_course_functions():
+    from course_lib import fusion
+
+    assert checks.check_blend_weights(fusion.fit_blend_weights).status == USES_COURSE
+    assert checks.check_untagged_share(fusion.untagged_share).status == USES_COURSE
+
+
+def test_check_blend_weights_names_the_slip(capsys, unit):
+    def lstsq(preds, y, scale_targets=True):
+        a = np.stack([unit(p).ravel() for p in preds], axis=1)
+        return np.linalg.lstsq(a, (unit(y) if scale_targets else y).ravel(), rcond=None)[0]
+
+    cases = {
+        "negative": lstsq,
+        "set to zero afterwards": lambda p, y: np.clip(lstsq(p, y), 0, None),
+        "not scaled to unit length": lambda p, y: nnls(
+            np.stack([q.ravel() for q in p], 1), y.ravel()
+        )[0],
+        "only the predictions": lambda p, y: nnls(
+            np.stack([unit(q).ravel() for q in p], 1), y.ravel()
+        )[0],
+        "equal weights": lambda p, y: np.ones(len(p)),
+    }
+    for words, fn in cases.items():
+        assert checks.check_blend_weights(fn).status == "wrong", words
+        assert words in " ".join(capsys.readouterr().out.split()), words
+
+
+def _untagged(tags, buckets):
+    s = np.asarray(sp.csr_matrix(tags).sum(axis=1)).ravel() == 0
+    return s, {b: s[buckets == b] for b in set(buckets)}
+
+
+def test_check_untagged_share_names_the_slip(capsys):
+    cases = {
+        "stored zero is no tag": lambda t, b: {
+            k: float(np.mean(sp.csr_matrix(t).getnnz(axis=1)[b == k] == 0)) for k in set(b)
+        },
+        "empty (track, tag) cells": lambda t, b: {
+            k: float(np.mean(sp.csr_matrix(t).toarray()[b == k] == 0)) for k in set(b)
+        },
+        "*tagged* tracks": lambda t, b: {
+            k: float(1 - v.mean()) for k, v in _untagged(t, b)[1].items()
+        },
+        "spread over the buckets": lambda t, b: {
+            k: float(v.sum() / _untagged(t, b)[0].sum()) for k, v in _untagged(t, b)[1].items()
+        },
+        "counts of untagged": lambda t, b: {
+            k: float(v.sum()) for k, v in _untagged(t, b)[1].items()
+        },
+    }
+    for words, fn in cases.items():
+        assert checks.check_untagged_share(fn).status == "wrong", words
+        assert words in " ".join(capsys.readouterr().out.split()), words
+
+
+def test_check_paired_se_accepts_the_formula_and_names_the_slips(capsys):
+    from course_lib import fusion
+
+    def right(a, b):
+        d = np.asarray(a) - np.asarray(b)
+        return d.mean(), d.std(ddof=1) / np.sqrt(d.size)
+
+    assert checks.check_paired_se(right).passed
+    wrong = {
+        "sign": lambda a, b: right(b, a),
+        "ddof 0": lambda a, b: ((a - b).mean(), (a - b).std() / np.sqrt(a.size)),
+        "over n": lambda a, b: ((a - b).mean(), (a - b).std(ddof=1) / a.size),
+        "unpaired": lambda a, b: (
+            (a - b).mean(),
+            np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size),
+        ),
+    }
+    for name, fn in wrong.items():
+        assert checks.check_paired_se(fn).status == "wrong", name
+    assert "independent samples" in capsys.readouterr().out
+
+    def handed_in(a, b):
+        r = fusion.paired_difference(a, b)
+        return r["mean"], r["se"]
+
+    assert checks.check_paired_se(handed_in).status == "uses the course's implementation"
+    assert checks.check_paired_se(_stub).status == "not implemented"
+
+
+def test_check_standardize_scores_wants_rows_and_zeros_for_constant_rows():
+    from course_lib import fusion
+
+    def right(s):
+        s = np.asarray(s, dtype=float)
+        sd = s.std(axis=1, keepdims=True)
+        return np.where(sd > 0, (s - s.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1), 0)
+
+    assert checks.check_standardize_scores(right).passed
+    wrong = {
+        "columns": lambda s: right(np.asarray(s).T).T,
+        "centred only": lambda s: s - s.mean(axis=1, keepdims=True),
+        "NaN rows": lambda s: (s - s.mean(axis=1, keepdims=True)) / s.std(axis=1, keepdims=True),
+    }
+    for name, fn in wrong.items():
+        assert checks.check_standardize_scores(fn).status == "wrong", name
+    handed_in = checks.check_standardize_scores(fusion.standardize_scores)
+    assert handed_in.status == "uses the course's implementation"
+
+
+def test_check_ensemble_scores_wants_standardised_sources():
+    from course_lib import fusion
+
+    def right(sources, weights):
+        return sum(w * fusion.standardize_scores(sources[n]) for n, w in weights.items())
+
+    assert checks.check_ensemble_scores(right).passed  # the helper is allowed
+    raw = checks.check_ensemble_scores(
+        lambda src, w: sum(v * np.asarray(src[n]) for n, v in w.items())
+    )
+    assert raw.status == "wrong" and "standardise" in " ".join(raw.problems)
+    every = checks.check_ensemble_scores(
+        lambda src, w: sum(w.get(n, 1.0) * fusion.standardize_scores(s) for n, s in src.items())
+    )
+    assert every.status == "wrong", "a source without a weight counts 0"
+    handed_in = checks.check_ensemble_scores(fusion.ensemble_scores)
+    assert handed_in.status == "uses the course's implementation"

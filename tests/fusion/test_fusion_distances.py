@@ -37,9 +37,11 @@ def test_paired_difference_finds_a_consistent_improvement_and_rejects_bad_input(
     assert out["mean"] == pytest.approx(np.mean(a - b))
     assert out["low"] < out["mean"] < out["high"] < 0
     assert out["share_a_better"] > 0.99 and out["n"] == 400
+    assert out["se"] == pytest.approx(np.std(a - b, ddof=1) / 20)  # sqrt(400) tracks
+    assert out["mean"] < -10 * out["se"]  # a gain of 0.05 against a per-track noise of 0.01
     assert fu.paired_difference(a, b, seed=1) == out  # seeded: the same interval again
     same = fu.paired_difference(b, b)
-    assert same["mean"] == 0 and same["low"] == 0 and same["high"] == 0
+    assert same["mean"] == 0 and same["low"] == 0 and same["high"] == 0 and same["se"] == 0
     noise = fu.paired_difference(b + rng.normal(0, 0.05, 400), b, seed=2)
     assert noise["low"] < 0 < noise["high"]  # no real difference: the interval covers 0
     with pytest.raises(ValueError, match="equal length"):

@@ -24,6 +24,8 @@ def test_fusion_gain_by_split_repeats_the_comparison_per_seed(tmp_path, monkeypa
     np.testing.assert_allclose(table["best single"], d[:, :2].min(axis=1))
     np.testing.assert_allclose(table["gain"], table["best single"] - table["audio + attributes"])
     assert (table["test tracks"] > 0).all()
+    assert (table["gain SE"] > 0).all(), "a standard error from the per-track differences"
+    assert list(table.columns[5:]) == ["gain SE", "test tracks"]
     again = fu.fusion_gain_by_split(world, [3], **SETTINGS)  # cached convnet, seeded networks
     np.testing.assert_allclose(again.loc[3, "attributes"], table.loc[3, "attributes"], atol=1e-4)
     with pytest.raises(ValueError, match="seeds is empty"):

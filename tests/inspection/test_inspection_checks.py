@@ -7,12 +7,24 @@ import numpy as np
 from course_lib import checks
 from course_lib import inspection as ins
 
+USES_COURSE = "uses the course's implementation"
 
-def test_top_steps_playlist_check_accepts_the_reference_and_rejects_slips():
-    def reference(acts, f, k, n_steps):
-        return ins.top_steps_playlist(acts, f, k, n_steps).tracks
 
+def _scores(acts, f, n_steps):
+    return np.sort(acts[:, :, f], axis=1)[:, -n_steps:].mean(axis=1)
+
+
+def reference(acts, f, k, n_steps):
+    return np.argsort(-_scores(acts, f, n_steps), kind="stable")[:k]
+
+
+def test_top_steps_playlist_check_accepts_an_answer_and_rejects_slips():
     assert checks.check_top_steps_playlist(reference).passed
+    for course in (
+        lambda a, f, k, n: ins.top_steps_playlist(a, f, k, n).tracks,
+        lambda a, f, k, n: np.argsort(-ins.top_steps_scores(a, n)[:, f])[:k],
+    ):
+        assert checks.check_top_steps_playlist(course).status == USES_COURSE
 
     def by_sorting(acts, f, k, n_steps):
         return np.argsort(-np.sort(acts[:, :, f], axis=1)[:, -n_steps:].mean(axis=1))[:k]
@@ -30,7 +42,14 @@ def test_top_steps_playlist_check_accepts_the_reference_and_rejects_slips():
         (lambda a, f, k, n: np.argsort(-np.sort(a[:, :, f], 1)[:, :n].mean(1))[:k], "weakest"),
         (lambda a, f, k, n: reference(a, f, k, n)[::-1], "reversed"),
         (lambda a, f, k, n: np.sort(reference(a, f, k, n)), "wrong order"),
-        (lambda a, f, k, n: ins.top_steps_scores(a, n)[reference(a, f, k, n), f], "indices"),
+        (lambda a, f, k, n: _scores(a, f, n)[reference(a, f, k, n)], "indices"),
+        (lambda a, f, k, n: np.argsort(_scores(a, f, n), kind="stable")[:k], "*lowest*"),
+        (
+            lambda a, f, k, n: np.argsort(-np.sort(a[:, f, :], 1)[:, -n:].mean(1), kind="stable")[
+                :k
+            ],
+            "time axis",
+        ),
     ]:
         result = checks.check_top_steps_playlist(wrong)
         assert not result.passed
@@ -47,7 +66,19 @@ def test_the_hints_guide_without_giving_the_code():
 
 
 def test_most_selective_filter_check_rejects_plausible_wrong_answers():
-    assert checks.check_most_selective_filter(ins.most_selective_filter).passed
+    def right(scores, attribute, top_k):
+        top = np.argsort(-scores, axis=0, kind="stable")[:top_k]
+        return int(np.argmax(attribute[top].mean(axis=0)))
+
+    assert checks.check_most_selective_filter(right).passed
+    for course in (
+        ins.most_selective_filter,
+        lambda s, a, k: int(np.nanargmax(ins.attribute_selectivity(s, a, k))),
+    ):
+        assert checks.check_most_selective_filter(course).status == USES_COURSE
+
+    def by_attribute(scores, attribute, top_k):
+        return int(np.argmax(scores[np.argsort(-attribute)[:top_k]].mean(axis=0)))
 
     def most_active(scores, attribute, top_k):
         return int(np.argmax(scores.mean(axis=0)))
@@ -62,6 +93,7 @@ def test_most_selective_filter_check_rejects_plausible_wrong_answers():
         (most_active, "most active"),
         (correlated, "correlates"),
         (bottom_k, "least"),
+        (by_attribute, "*by attribute*"),
     ]:
         result = checks.check_most_selective_filter(wrong)
         assert not result.passed

@@ -36,8 +36,8 @@ def run(chapter, tmp_path, *params):
 def test_chapters_run_on_hetrec_files(chapter, hetrec_folder, tmp_path):
     printed = run(chapter, tmp_path, "dataset=lastfm_hetrec2011", f"data_path={hetrec_folder}")
     assert "300 users x 500 artists" in printed
-    if chapter == "02_als":
-        assert "Skipped on lastfm_hetrec2011: the map of section 10" in printed
+    if chapter == "02_als":  # its section 13 ran, on a sample: nothing asserted there
+        assert "largest play count:" in printed
 
 
 def test_chapter_06_runs_on_hetrec_files(tmp_path_factory, tmp_path):
