@@ -32,15 +32,15 @@ LOCATIONS: dict[str, str] = {
     "check_top_track_share": "course_lib.evaluation.checks",
     "check_recall_ceiling": "course_lib.evaluation.checks",
     "check_tail_hit_share": "course_lib.evaluation.checks",
-    "check_confidence_matrix": "course_lib.evaluation.checks",
     # chapter 02 (ALS by hand)
+    "check_gram_correction": "course_lib.als.checks",
     "check_user_update": "course_lib.als.checks",
     "check_naive_cost": "course_lib.als.checks",
     "check_als_loss": "course_lib.als.checks",
     "check_heavy_share": "course_lib.als.checks",
     # chapter 02b (ALS at scale)
-    "check_spark_reg_param": "course_lib.spark.checks",
     "check_plays_to_rows": "course_lib.spark.checks",
+    "check_spark_reg_param": "course_lib.spark.checks",
     "check_nodes_needed": "course_lib.spark.checks",
     "check_marginal_cost": "course_lib.spark.checks",
     "check_ridge_spread": "course_lib.spark.checks",

@@ -175,7 +175,20 @@ def _course_grader_run(course_dir, source_dir, exercises):
 
     watch = load("course_lib._watch")
     tampered = replaced_course_functions()  # in the modules the student's cells used
+    old_checking = sys.modules.get("course_lib.checking")
     checking = load("course_lib.checking")
+    # Modules the student's session imported that hold names of the old framework (a topic's
+    # checks split over helper files): loaded afresh too, before the checks that import them.
+    framework = {id(value) for value in vars(old_checking or types).values() if callable(value)}
+    helpers = sorted(
+        name for name, module in list(sys.modules.items())
+        if name.startswith("course_lib.") and module is not None
+        and name not in {"course_lib.checking", "course_lib._watch", "course_lib.checks"}
+        and not name.endswith(".checks")
+        and any(callable(value) and id(value) in framework for value in vars(module).values())
+    )
+    for name in helpers:
+        load(name)
     checks = load("course_lib.checks")
     for module in sorted({checks.LOCATIONS[check] for _, check, _ in exercises
                           if check in checks.LOCATIONS}):

@@ -1,4 +1,4 @@
-"""Exercise checks about play counts: chapter 00's demonstration, chapter 01's, chapter 02's first.
+"""Exercise checks about play counts: chapter 00's demonstration and chapter 01's.
 
 Chapters call them through the facade: ``from course_lib import checks``. Built on
 :func:`course_lib.checking.run_check`, so the verdicts read like every other chapter's: "Correct",
@@ -9,9 +9,7 @@ Chapters call them through the facade: ``from course_lib import checks``. Built 
   :func:`play_share`;
 * chapter 01 (implicit feedback): :func:`check_head_share` (``my_head_share(plays,
   head_fraction)``) and :func:`check_ndcg_at_k` (``my_ndcg(ranked_items, relevant_items, k)``);
-  exercises 1.1, 1.4 and 1.5 live in :mod:`course_lib.evaluation.checks_weights`, re-exported here;
-* chapter 02 (ALS by hand), exercise 2.1: :func:`check_confidence_matrix` (``my_confidence(plays,
-  alpha)``, ``c_ui = 1 + alpha * plays``).
+  exercises 1.1, 1.4 and 1.5 live in :mod:`course_lib.evaluation.checks_weights`, re-exported here.
 
 Each check recognises the usual slips and names them.
 """
@@ -30,13 +28,12 @@ from course_lib.evaluation.checks_weights import (
     check_tail_hit_share,
     check_top_track_share,
 )
-from course_lib.evaluation.feedback import confidence, popularity_curve
+from course_lib.evaluation.feedback import popularity_curve
 from course_lib.evaluation.metrics import per_user_metrics, ranking_metrics
 from course_lib.evaluation.synthetic import random_plays
 from course_lib.validation import validate_matrix
 
 __all__ = [
-    "check_confidence_matrix",
     "check_head_share",
     "check_ndcg_at_k",
     "check_play_share",
@@ -359,89 +356,4 @@ def check_ndcg_at_k(my_ndcg: Callable[[np.ndarray, np.ndarray, int], float]) -> 
         forbidden=[ranking_metrics, per_user_metrics],
         hint="go back to the NDCG row of section 5's table: which ranks count, how much a hit "
         "at rank r gains, and what the best possible list for this user looks like",
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 02: the confidence matrix
-# ---------------------------------------------------------------------------------------------
-def _confidence_property(case: Case, got: Any) -> str | None:
-    plays, alpha = case.args
-    counts = plays.toarray().astype(np.float64)
-    played = counts > 0
-    full = np.where(played, 1.0 + alpha * counts, 1.0)
-    if got is None:
-        return "your function returned None; did you forget the `return` statement?"
-    try:
-        dense = got.toarray() if sp.issparse(got) else np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"expected a matrix, got a {type(got).__name__}"
-    if dense.shape != plays.shape:
-        return f"the result has shape {dense.shape}, it should have shape {plays.shape}"
-    if np.allclose(dense, full, rtol=1e-5):
-        return None  # the full matrix, 1 where nothing was played
-    if sp.issparse(got) and np.allclose(dense, np.where(played, full, 0.0), rtol=1e-5):
-        return None  # sparse: c_ui on the played entries, unplayed ones implicitly 1
-    if not sp.issparse(got) and np.allclose(dense, np.where(played, full, 0.0), rtol=1e-5):
-        return (
-            "as a dense matrix it needs 1 where nothing was played (c_ui = 1 there); return "
-            "a sparse matrix to store only the played entries"
-        )
-    if sp.issparse(got) and np.allclose(dense[played], full[played], rtol=1e-5):
-        return (
-            "the played entries are right, but it also stores values where nothing was "
-            "played; a sparse confidence stores the played entries only (the others are 1)"
-        )
-    values = dense[played]
-    slips = {
-        "it uses alpha * plays (implicit's convention); the paper adds 1": alpha * counts[played],
-        "it forgot alpha: it returns 1 + plays": 1.0 + counts[played],
-        "it uses the log variant; this exercise asks for 1 + alpha * plays": 1.0
-        + alpha * np.log1p(counts[played]),
-        "its values were cut to whole numbers: the plays are stored as integers, so the "
-        "result has to be made a float matrix before it can hold 1 + alpha * plays": np.floor(
-            1.0 + alpha * counts[played]
-        ),
-        "it returns the preference (1 where played) instead of the confidence": np.ones(
-            int(played.sum())
-        ),
-    }
-    slip = _first_slip(values, slips)
-    return slip or f"with alpha={alpha} some played entries differ from 1 + alpha * plays"
-
-
-def check_confidence_matrix(my_confidence: Callable[[sp.csr_matrix, float], Any]) -> CheckResult:
-    """Check ``my_confidence(plays, alpha)`` (chapter 02, exercise 2.1).
-
-    ``c_ui = 1 + alpha * plays_ui`` (Hu, Koren & Volinsky 2008, section 4). A sparse answer holds
-    ``c_ui`` on the played entries (unplayed entries are implicitly 1), as
-    :func:`course_lib.evaluation.confidence` does (which is not accepted as an answer); a dense
-    answer must be the full matrix. The play counts are integers and one alpha is fractional,
-    so a result cut to whole numbers is caught; a user without plays and an item without
-    listeners are included. The verdict names alpha * plays, 1 + plays, the log variant, the
-    preference, and a dense matrix with zeros where nothing was played.
-    """
-    with_gaps = random_plays(12, 15, density=0.3, seed=1).toarray()
-    with_gaps[4] = 0  # a user without plays
-    with_gaps[:, 7] = 0  # a track nobody played
-    cases = [
-        Case(
-            (random_plays(12, 15, density=0.3, seed=0), 40.0),
-            label="12 users x 15 items, alpha = 40",
-        ),
-        Case(
-            (sp.csr_matrix(with_gaps), 2.5),
-            label="a user without plays and a track nobody played, alpha = 2.5",
-        ),
-    ]
-    return run_check(
-        my_confidence,
-        None,
-        cases,
-        name="my_confidence",
-        properties=[_confidence_property],
-        forbidden=[confidence],
-        hint="only the played entries of plays are stored, and only they change; work on a "
-        "copy, so that the caller's plays stay as they were, and mind the type of the "
-        "numbers the copy holds",
     )

@@ -1,8 +1,8 @@
 """Exercise checks of chapter 02b (ALS at scale).
 
 Taught in chapter 02b (``chapters/02b_als_at_scale.md``): exercise 2b.1 writes
-``my_spark_reg_param`` (checked against :func:`course_lib.spark.spark_reg_param`), exercise 2b.2
-``my_plays_to_rows`` (against :func:`course_lib.spark.plays_to_rows`), 2b.3 ``my_marginal_cost``
+``my_plays_to_rows`` (checked against :func:`course_lib.spark.plays_to_rows`), exercise 2b.2
+``my_spark_reg_param`` (against :func:`course_lib.spark.spark_reg_param`), 2b.3 ``my_marginal_cost``
 (against :func:`course_lib.spark.marginal_core_seconds_per_play`), 2b.4 ``my_nodes_needed``
 (against :func:`course_lib.spark.cluster_estimate`), 2b.5 ``my_ridge_spread`` (Spark's
 per-user ridge against ``λ``). Chapters call them through
@@ -375,7 +375,7 @@ def _ridge_property(case: Case, got: Any) -> str | None:
         "it counts only the users below λ / factor; those above factor x λ stray too": _ridge_share(
             lam, matrix, factor, sides="below"
         ),
-        "it matches regParam on the users only; use exercise 2b.1's regParam (users and "
+        "it matches regParam on the users only; use exercise 2b.2's regParam (users and "
         "items together)": _ridge_share(lam, matrix, factor, match="users"),
     }
     for slip, slip_value in slips.items():
@@ -389,7 +389,7 @@ def check_ridge_spread(my_ridge_spread: Callable[..., float]) -> CheckResult:
 
     The share of the users with plays whose Spark ridge ``regParam * n_u`` (``regParam`` from
     :func:`course_lib.spark.spark_reg_param`, which is not accepted as an answer: use your
-    exercise 2b.1) is more than ``factor`` times ``λ`` or less than ``λ / factor``. The cases
+    exercise 2b.2) is more than ``factor`` times ``λ`` or less than ``λ / factor``. The cases
     hold a user without plays, a stored zero and one heavy user. The verdict names the usual
     slips: users without plays counted, one side only, regParam matched on the users only, a
     percentage.
@@ -406,5 +406,5 @@ def check_ridge_spread(my_ridge_spread: Callable[..., float]) -> CheckResult:
         properties=[_ridge_property],
         forbidden=[spark_reg_param],
         hint="which users does Spark ever see, what ridge does each get with the regParam of "
-        "exercise 2b.1, and is that ridge far from λ on either side?",
+        "exercise 2b.2, and is that ridge far from λ on either side?",
     )

@@ -1,7 +1,7 @@
 """Spark MLlib's implicit-feedback ALS on a CSR matrix, and its regularisation (chapter 02b).
 
 Taught in chapter 02b (``chapters/02b_als_at_scale.md``): "3. Two objectives, one model" maps our
-constant ``λ`` to Spark's ``regParam`` (:func:`spark_reg_param`, exercise 2b.1); "4. The same
+constant ``λ`` to Spark's ``regParam`` (:func:`spark_reg_param`, exercise 2b.2); "4. The same
 recommendations?" fits with :func:`fit_als_spark` and compares the rankings with
 :func:`course_lib.als.fit_als`.
 

@@ -1,7 +1,7 @@
 """A play matrix as ``(user, item, plays)`` rows: numpy, Arrow, Spark and Parquet (chapter 02b).
 
 Taught in chapter 02b (``chapters/02b_als_at_scale.md``): "2. The plays as rows" turns the CSR
-matrix into rows (:func:`plays_to_rows`, exercise 2b.2) and ships them to Spark as Arrow batches
+matrix into rows (:func:`plays_to_rows`, exercise 2b.1) and ships them to Spark as Arrow batches
 (:func:`plays_to_dataframe`); "7. From a laptop to a cluster" writes and reads the Parquet file a
 cluster reads (:func:`write_plays_parquet`, :func:`read_plays_parquet`). :func:`factors_to_numpy`
 brings Spark's factor tables back as numpy arrays aligned with our ids.

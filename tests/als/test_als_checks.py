@@ -1,4 +1,4 @@
-"""Tests of course_lib.als.checks: the exercise checks 2.2 and 2.3 of chapter 02.
+"""Tests of course_lib.als.checks: the exercise checks of chapter 02.
 
 Reached, as in the chapter, through the facade ``course_lib.checks``.
 """
@@ -23,6 +23,53 @@ def _said(capsys) -> str:
 
 USES_COURSE = "uses the course's implementation"
 CODE_TOKENS = ("np.", "axis=", "keepdims", ".data", "()", "[", " = ", "==", "scipy")
+
+
+def _correction(Y, row, alpha, *, weight=lambda c: c - 1, full=False):
+    """Yᵀ(C_u - I)Y from the played items, with switches that reproduce the usual slips."""
+    Y_u, plays = Y[row.indices], row.data
+    out = (weight(1 + alpha * plays) * Y_u.T) @ Y_u
+    return out + Y.T @ Y if full else out
+
+
+def test_check_gram_correction_accepts_the_sum_over_played_items_and_reports_stubs():
+    assert checks.check_gram_correction(_stub).status == "not implemented"
+    assert checks.check_gram_correction(_correction).passed
+
+    def dense(Y, row, alpha):
+        C = np.diag(1 + alpha * row.toarray().ravel())
+        return Y.T @ C @ Y - Y.T @ Y
+
+    assert checks.check_gram_correction(dense).passed
+
+
+def test_check_gram_correction_refuses_its_reference():
+    from course_lib.als import checks as als_checks
+
+    reference = als_checks._gram_correction
+    assert checks.check_gram_correction(reference).status == USES_COURSE
+    assert checks.check_gram_correction(lambda *a: reference(*a)).status == USES_COURSE
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda *a: _correction(*a, weight=lambda c: c), "c_ui for c_ui - 1"),
+        (lambda Y, row, alpha: (row.data * Y[row.indices].T) @ Y[row.indices], "raw play"),
+        (lambda *a: _correction(*a, weight=lambda c: 1.0), "preference"),
+        (lambda *a: _correction(*a, full=True), "all of YᵀC_uY"),
+        (lambda *a: _correction(*a) if a[1].nnz else None, "f x f"),
+        (lambda *a: _correction(*a) if a[1].nnz else np.ones((a[0].shape[1],) * 2), "zeros"),
+    ],
+)
+def test_check_gram_correction_names_the_slip(wrong, words, capsys):
+    assert checks.check_gram_correction(wrong).status == "wrong"
+    assert words in _said(capsys)
+
+
+def test_check_gram_correction_hint_holds_no_code():
+    result = checks.check_gram_correction(lambda *a: _correction(*a, weight=lambda c: c))
+    assert result.hint and not [t for t in CODE_TOKENS if t in result.hint], result.hint
 
 
 def _by_hand(Y, items, plays, alpha, reg, *, ones=1.0, pref=None, ridge=None, only_played=False):

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from course_lib import checks
-from course_lib.evaluation import confidence, popularity_curve
+from course_lib.evaluation import popularity_curve
 from course_lib.evaluation.checks import play_share
 
 USES_COURSE = "uses the course's implementation"
@@ -149,7 +149,6 @@ def test_hints_hold_no_code():
         (checks.check_play_share, _by_grand_total),
         (checks.check_head_share, lambda plays, fraction: 0.5),
         (checks.check_ndcg_at_k, lambda ranked, relevant, k: 0.5),
-        (checks.check_confidence_matrix, lambda plays, alpha: plays),
     ):
         result = check(wrong, verbose=False) if "verbose" in check.__code__.co_varnames else None
         result = result or check(wrong)
@@ -251,55 +250,3 @@ def test_check_ndcg_at_k_names_the_slip(wrong, words, capsys):
     with np.errstate(divide="ignore", invalid="ignore"):
         assert checks.check_ndcg_at_k(wrong).status == "wrong"
     assert words in _said(capsys)
-
-
-# --- chapter 02, exercise 2.1 -----------------------------------------------------------------
-
-
-def _sparse_confidence(plays, alpha):
-    c = plays.astype(np.float64)
-    c.data = 1 + alpha * c.data
-    return c
-
-
-def test_check_confidence_matrix_accepts_sparse_and_dense_answers(capsys):
-    assert checks.check_confidence_matrix(_stub).status == "not implemented"
-    assert "not implemented yet" in _said(capsys).lower()
-    assert checks.check_confidence_matrix(_sparse_confidence).passed
-    assert checks.check_confidence_matrix(lambda plays, alpha: 1 + alpha * plays.toarray()).passed
-
-
-def test_check_confidence_matrix_refuses_the_course_function():
-    result = checks.check_confidence_matrix(lambda plays, alpha: confidence(plays, alpha))
-    assert result.status == USES_COURSE
-
-
-def _truncated(plays, alpha):
-    c = plays.copy()  # int32 counts: writing floats into them in place truncates
-    c.data[:] = 1 + alpha * c.data
-    return c
-
-
-@pytest.mark.parametrize(
-    "wrong, words",
-    [
-        (lambda plays, alpha: alpha * plays, "implicit's convention"),
-        (lambda plays, alpha: _sparse_confidence(plays, 1.0), "forgot alpha"),
-        (lambda plays, alpha: _sparse_confidence(plays, 0.0) * 1.0, "preference"),
-        (lambda plays, alpha: _sparse_confidence(plays, alpha).toarray(), "1 where nothing"),
-        (_truncated, "whole numbers"),
-        (
-            lambda plays, alpha: 1 + alpha * np.log1p(plays.toarray()),
-            "log variant",
-        ),
-    ],
-)
-def test_check_confidence_matrix_names_the_slip(wrong, words, capsys):
-    assert checks.check_confidence_matrix(wrong).status == "wrong"
-    assert words in _said(capsys)
-
-
-def test_check_confidence_matrix_reports_scipy_error_of_the_natural_first_try(capsys):
-    result = checks.check_confidence_matrix(lambda plays, alpha: 1 + alpha * plays)
-    assert result.status == "wrong"
-    assert "NotImplementedError" in _said(capsys)

@@ -104,7 +104,7 @@ def test_check_marginal_cost_names_the_slip(wrong, words, capsys):
     assert words in _said(capsys)
 
 
-def _reg_param(lam, plays):  # exercise 2b.1, by hand
+def _reg_param(lam, plays):  # exercise 2b.2, by hand
     return (
         lam
         * (
