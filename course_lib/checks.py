@@ -77,6 +77,10 @@ LOCATIONS: dict[str, str] = {
     "check_paired_se": "course_lib.fusion.checks",
     "check_standardize_scores": "course_lib.fusion.checks",
     "check_ensemble_scores": "course_lib.fusion.checks",
+    "check_group_blend": "course_lib.fusion.checks",
+    "check_bootstrap_interval": "course_lib.fusion.checks",
+    "check_popularity_buckets": "course_lib.fusion.checks",
+    "check_tfidf": "course_lib.fusion.checks",
     # chapter 08 (beyond accuracy)
     "check_snips": "course_lib.counterfactual.checks",
     "check_ips_enumeration": "course_lib.counterfactual.checks",

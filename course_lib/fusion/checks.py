@@ -1,12 +1,14 @@
 """Exercise checks of chapters 07 and 07b (fusion, tags, ensembles), reached through the facade.
 
-Chapter 07 calls ``checks.check_paired_se``, ``check_blend_weights`` and
-``check_standardize_scores``; chapter 07b ``check_untagged_share``, ``check_tail_tags_answer``
-and ``check_ensemble_scores`` (:mod:`course_lib.checks`). Each goes through
-:func:`course_lib.checking.run_check` with the course's implementation as ``forbidden``, on
-small seeded cases chosen so that each plausible wrong answer is rejected with its own words.
-The multiple-choice check only says whether the letter is right; the reasons are on the
-solutions page.
+Chapter 07 calls ``checks.check_paired_se``, ``check_blend_weights``,
+``check_standardize_scores``, ``check_group_blend`` and ``check_bootstrap_interval``; chapter
+07b ``check_untagged_share``, ``check_tail_tags_answer``, ``check_ensemble_scores``,
+``check_popularity_buckets`` and ``check_tfidf``
+(:mod:`course_lib.checks`). Each goes through :func:`course_lib.checking.run_check` with the
+course's implementation as ``forbidden``, on small seeded cases (built in
+:mod:`course_lib.fusion._exercise_cases`) chosen so that each plausible wrong answer is
+rejected with its own words. The multiple-choice check only says whether the letter is
+right; the reasons are on the solutions page.
 """
 
 from __future__ import annotations
@@ -15,22 +17,28 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+from scipy import stats
 
 from course_lib.checking import Case, CheckResult, compare_values, run_check
+from course_lib.fusion import _exercise_cases as cases
 from course_lib.fusion.blending import fit_blend_weights
+from course_lib.fusion.buckets import popularity_buckets
 from course_lib.fusion.distances import paired_difference
 from course_lib.fusion.ensembles import ensemble_scores, standardize_scores
-from course_lib.fusion.features import untagged_share
+from course_lib.fusion.features import tag_features, untagged_share
 from course_lib.vectors import unit_rows
 
 __all__ = [
     "TAIL_TAGS_CHOICES",
     "check_blend_weights",
+    "check_bootstrap_interval",
     "check_ensemble_scores",
+    "check_group_blend",
     "check_paired_se",
+    "check_popularity_buckets",
     "check_standardize_scores",
     "check_tail_tags_answer",
+    "check_tfidf",
     "check_untagged_share",
 ]
 
@@ -38,85 +46,15 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Exercise 7.2: fit the blending weights
 # ---------------------------------------------------------------------------------------------
-def _blend_cases() -> list[Case]:
-    rng = np.random.default_rng(7)
-    y = rng.normal(size=(60, 6))
-    good = y + 0.4 * rng.normal(size=y.shape)
-    other = y + 0.7 * rng.normal(size=y.shape)
-    # A model that repeats the first model's mistakes: unconstrained least squares gives it a
-    # negative weight (it "subtracts" the error), which non-negative blending must not do; and
-    # clipping that weight to zero afterwards leaves the other two weights unrefitted.
-    echo = (good - y) + 0.3 * rng.normal(size=y.shape)
-    # A model whose outputs are 100 times larger: only row directions count.
-    loud = 100.0 * (y + 0.8 * rng.normal(size=y.shape))
-    mixed = [y + 0.6 * rng.normal(size=y.shape) for _ in range(3)]
-    targets_scaled = y * rng.uniform(0.2, 5.0, size=(60, 1))  # targets of unequal length
-    return [
-        Case(
-            ([good, other, echo], y),
-            label="two good models and one that repeats the first's errors",
-        ),
-        Case(([good, loud], y), label="a model with 100 times larger outputs"),
-        Case((mixed, targets_scaled), label="three noisy models, targets of unequal length"),
-    ]
-
-
-def _same_direction(expected: Any, got: Any) -> str | None:
-    """Weights match up to a positive factor (the cosine distance ignores the blend's scale)."""
-    exp = np.asarray(expected, dtype=np.float64)
-    try:
-        arr = np.asarray(got, dtype=np.float64).ravel()
-    except (TypeError, ValueError):
-        return f"expected an array of {exp.size} weights, got a {type(got).__name__}"
-    if arr.shape != exp.shape:
-        return f"expected {exp.size} weights (one per model), got {arr.size}"
-    if np.any(arr < -1e-9):
-        return (
-            f"weight {int(np.argmin(arr))} is negative ({arr.min():.3g}); blending weights "
-            "must be >= 0"
-        )
-    if arr.sum() <= 0:
-        return "all weights are zero"
-    return compare_values(exp / exp.sum(), arr / arr.sum(), rtol=1e-3, atol=1e-4)
-
-
-def _nnls_weights(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:
-    from scipy.optimize import nnls
-
-    return nnls(np.stack([c.ravel() for c in columns], axis=1), target.ravel())[0]
-
-
-def _blend_slips(predictions: Sequence[np.ndarray], targets: np.ndarray) -> dict[str, Any]:
-    units = [unit_rows(p, dtype=np.float64) for p in predictions]
-    y_unit = unit_rows(targets, dtype=np.float64)
-    a = np.stack([u.ravel() for u in units], axis=1)
-    least_squares = np.linalg.lstsq(a, y_unit.ravel(), rcond=None)[0]
-    return {
-        "these are least-squares weights with the negative ones set to zero afterwards; "
-        "the others were fitted while the negative weight helped, so the fit has to know "
-        "the constraint from the start": np.clip(least_squares, 0.0, None),
-        "the rows were not scaled to unit length, so a model with larger outputs gets a "
-        "smaller weight, and long target rows count more": _nnls_weights(
-            [np.asarray(p, dtype=np.float64) for p in predictions],
-            np.asarray(targets, dtype=np.float64),
-        ),
-        "only the predictions were scaled to unit length; the targets' rows need it too, "
-        "since the cosine distance ignores their length as well": _nnls_weights(
-            units, np.asarray(targets, dtype=np.float64)
-        ),
-        "these are equal weights: the blend has to be fitted to the targets": np.ones(
-            len(predictions)
-        ),
-    }
 
 
 def _blend_property(case: Case, got: Any) -> str | None:
     predictions, targets = case.args
-    problem = _same_direction(fit_blend_weights(predictions, targets), got)
+    problem = cases.same_direction(fit_blend_weights(predictions, targets), got)
     if problem is None or "negative" in problem:
         return problem
-    for slip, weights in _blend_slips(predictions, targets).items():
-        if _same_direction(weights, got) is None:
+    for slip, weights in cases.blend_slips(predictions, targets).items():
+        if cases.same_direction(weights, got) is None:
             return slip
     return problem
 
@@ -136,7 +74,7 @@ def check_blend_weights(
     return run_check(
         student_fn,
         None,
-        _blend_cases(),
+        cases.blend_cases(),
         name="blend weights",
         properties=[_blend_property],
         forbidden=[fit_blend_weights],
@@ -151,78 +89,15 @@ def check_blend_weights(
 # ---------------------------------------------------------------------------------------------
 # Exercise 7b.1: how bare is the tail?
 # ---------------------------------------------------------------------------------------------
-def _untagged_cases() -> list[Case]:
-    rng = np.random.default_rng(3)
-    counts = rng.poisson(rng.uniform(0.0, 3.0, size=(12, 1)), size=(12, 5)).astype(np.float32)
-    counts[[1, 7, 10]] = 0.0
-    labels = np.array(["head"] * 3 + ["torso"] * 4 + ["tail"] * 5)
-    # The same counts as a sparse matrix that stores explicit zeros (a tag that was removed
-    # again): counting stored entries (getnnz) would call those tracks tagged.
-    dense = counts.copy()
-    dense[[4, 9, 11]] = 0.0
-    coo = sp.coo_matrix(dense)
-    rows = np.r_[coo.row, [4, 9, 11]]
-    cols = np.r_[coo.col, [0, 2, 1]]
-    data = np.r_[coo.data, [0.0, 0.0, 0.0]].astype(np.float32)
-    stored_zeros = sp.csr_matrix((data, (rows, cols)), shape=dense.shape)
-    shuffled = rng.permutation(12)
-    return [
-        Case((counts, labels), label="dense counts"),
-        Case((stored_zeros, labels), label="sparse counts with stored zeros"),
-        Case((counts[shuffled], labels[shuffled]), label="tracks in no particular order"),
-    ]
-
-
-def _same_shares(expected: Mapping[str, float], got: Any) -> str | None:
-    if not isinstance(got, Mapping):
-        return f"expected a dict bucket -> share, got a {type(got).__name__}"
-    missing = [b for b in expected if b not in got]
-    if missing:
-        return f"no share for bucket(s) {missing}"
-    for b, v in expected.items():
-        try:
-            g = float(got[b])
-        except (TypeError, ValueError):
-            return f"the share for {b!r} is not a number ({got[b]!r})"
-        if not np.isclose(g, v, atol=1e-9):
-            return f"the share of untagged tracks in the {b!r} bucket is {v:.3f}, you give {g:.3f}"
-    return None
-
-
-def _untagged_slips(tags: Any, buckets: np.ndarray) -> dict[str, dict[str, float]]:
-    stored = sp.csr_matrix(tags)
-    totals = np.asarray(stored.sum(axis=1)).ravel()
-    entries = stored.getnnz(axis=1)
-    dense = stored.toarray()
-    names = sorted(set(buckets.tolist()))
-    untagged = totals <= 0
-    return {
-        "a track that stores entries is not necessarily tagged: a stored zero is no tag, so "
-        "look at the counts, not at what is stored": {
-            b: float(np.mean(entries[buckets == b] == 0)) for b in names
-        },
-        "this is the share of empty (track, tag) cells; the exercise asks for the share of "
-        "tracks without any tag": {b: float(np.mean(dense[buckets == b] == 0)) for b in names},
-        "this is the share of *tagged* tracks; the exercise asks for the untagged ones": {
-            b: float(np.mean(~untagged[buckets == b])) for b in names
-        },
-        "this is how the untagged tracks are spread over the buckets; the exercise asks, "
-        "within each bucket, which share of its tracks is untagged": {
-            b: float(np.sum(untagged[buckets == b]) / max(untagged.sum(), 1)) for b in names
-        },
-        "these are counts of untagged tracks; divide by the tracks in each bucket": {
-            b: float(np.sum(untagged[buckets == b])) for b in names
-        },
-    }
 
 
 def _untagged_property(case: Case, got: Any) -> str | None:
     tags, buckets = case.args
-    problem = _same_shares(untagged_share(tags, buckets), got)
+    problem = cases.same_shares(untagged_share(tags, buckets), got)
     if problem is None or not isinstance(got, Mapping):
         return problem
-    for slip, shares in _untagged_slips(tags, buckets).items():
-        if _same_shares(shares, got) is None:
+    for slip, shares in cases.untagged_slips(tags, buckets).items():
+        if cases.same_shares(shares, got) is None:
             return slip
     return problem
 
@@ -238,7 +113,7 @@ def check_untagged_share(
     return run_check(
         student_fn,
         None,
-        _untagged_cases(),
+        cases.untagged_cases(),
         name="untagged share",
         properties=[_untagged_property],
         forbidden=[untagged_share],
@@ -298,39 +173,6 @@ def check_tail_tags_answer(student_fn: Callable[[], str]) -> CheckResult:
 # ---------------------------------------------------------------------------------------------
 # Exercise 7.1: the paired standard error
 # ---------------------------------------------------------------------------------------------
-def _paired_cases() -> list[Case]:
-    rng = np.random.default_rng(11)
-    shared = rng.uniform(0.2, 0.9, size=40)  # per-track difficulty that both models share
-    a, b = shared + 0.02 * rng.normal(size=40), shared + 0.05 + 0.02 * rng.normal(size=40)
-    few = rng.uniform(0.0, 1.0, size=(2, 6))  # six tracks: n - 1 and n differ by a sixth
-    return [
-        Case((a, b), label="two models that find the same tracks hard"),
-        Case((few[0], few[1]), label="six tracks"),
-        Case((b, a), label="the same models in the other order"),
-    ]
-
-
-def _paired_slips(a: np.ndarray, b: np.ndarray) -> dict[str, tuple[float, float]]:
-    d, n = a - b, a.size
-    return {
-        "the sign: the difference is a minus b, track by track": (
-            -d.mean(),
-            d.std(ddof=1) / n**0.5,
-        ),
-        "the standard deviation of a sample of differences divides by n - 1, not n": (
-            d.mean(),
-            d.std() / n**0.5,
-        ),
-        "the standard error divides the standard deviation by the square root of n, not by n": (
-            d.mean(),
-            d.std(ddof=1) / n,
-        ),
-        "this is the standard error of two independent samples; the tracks are the same, so "
-        "take the differences track by track first": (
-            d.mean(),
-            float(np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)),
-        ),
-    }
 
 
 def _paired_property(case: Case, got: Any) -> str | None:
@@ -345,7 +187,7 @@ def _paired_property(case: Case, got: Any) -> str | None:
         return f"expected two numbers (mean difference, standard error), got {len(pair)}"
     if np.allclose(pair, expected, rtol=1e-6, atol=1e-12):
         return None
-    for slip, values in _paired_slips(a, b).items():
+    for slip, values in cases.paired_slips(a, b).items():
         if np.allclose(pair, values, rtol=1e-6, atol=1e-12):
             return slip
     return f"expected ({expected[0]:.5f}, {expected[1]:.5f}), got ({pair[0]:.5f}, {pair[1]:.5f})"
@@ -360,7 +202,7 @@ def check_paired_se(student_fn: Callable[[np.ndarray, np.ndarray], Any]) -> Chec
     return run_check(
         student_fn,
         None,
-        _paired_cases(),
+        cases.paired_cases(),
         name="paired standard error",
         properties=[_paired_property],
         forbidden=[paired_difference],
@@ -374,28 +216,6 @@ def check_paired_se(student_fn: Callable[[np.ndarray, np.ndarray], Any]) -> Chec
 # ---------------------------------------------------------------------------------------------
 # Exercise 7.3: standardise each user's scores
 # ---------------------------------------------------------------------------------------------
-def _standardize_cases() -> list[Case]:
-    rng = np.random.default_rng(5)
-    scores = rng.normal(3.0, 2.0, size=(5, 7)) * rng.uniform(0.5, 4.0, size=(5, 1))
-    with_constant = scores.copy()
-    with_constant[2] = 4.0  # a user for whom the recommender scores every item alike
-    return [
-        Case((scores,), label="five users, seven items"),
-        Case((with_constant,), label="a user whose scores are all equal"),
-        Case((scores[:, :2],), label="two items"),
-    ]
-
-
-def _standardize_slips(scores: np.ndarray) -> dict[str, np.ndarray]:
-    s = np.asarray(scores, dtype=np.float64)
-    return {
-        "each user's scores (a row) are standardised, not each item's (a column)": (
-            standardize_scores(s.T).T
-        ),
-        "the scores are only centred; divide by each row's standard deviation too": (
-            s - s.mean(axis=1, keepdims=True)
-        ),
-    }
 
 
 def _standardize_property(case: Case, got: Any) -> str | None:
@@ -411,7 +231,7 @@ def _standardize_property(case: Case, got: Any) -> str | None:
         return "a user whose scores are all equal gets NaN; such a row should become all zeros"
     if np.allclose(arr, expected, atol=1e-5):
         return None
-    for slip, values in _standardize_slips(scores).items():
+    for slip, values in cases.standardize_slips(scores).items():
         if values.shape == arr.shape and np.allclose(arr, values, atol=1e-5):
             return slip
     return compare_values(expected, arr, rtol=1e-4, atol=1e-5)
@@ -425,7 +245,7 @@ def check_standardize_scores(student_fn: Callable[[np.ndarray], Any]) -> CheckRe
     return run_check(
         student_fn,
         None,
-        _standardize_cases(),
+        cases.standardize_cases(),
         name="standardised scores",
         properties=[_standardize_property],
         forbidden=[standardize_scores],
@@ -439,21 +259,6 @@ def check_standardize_scores(student_fn: Callable[[np.ndarray], Any]) -> CheckRe
 # ---------------------------------------------------------------------------------------------
 # Exercise 7b.3: the ensemble's scores
 # ---------------------------------------------------------------------------------------------
-def _ensemble_cases() -> list[Case]:
-    rng = np.random.default_rng(9)
-    a = rng.normal(size=(4, 6))
-    b = 100.0 * rng.random(size=(4, 6))  # counts: a much larger scale than a dot product
-    c = rng.normal(size=(4, 6))
-    return [
-        Case(
-            ({"ALS": a, "popularity": b}, {"ALS": 0.7, "popularity": 0.3}),
-            label="two recommenders on different scales",
-        ),
-        Case(
-            ({"ALS": a, "tags": c, "popularity": b}, {"ALS": 0.5, "tags": 0.5}),
-            label="a recommender without a weight",
-        ),
-    ]
 
 
 def _ensemble_property(case: Case, got: Any) -> str | None:
@@ -485,12 +290,193 @@ def check_ensemble_scores(student_fn: Callable[[Mapping[str, Any], Mapping], Any
     return run_check(
         student_fn,
         None,
-        _ensemble_cases(),
+        cases.ensemble_cases(),
         name="ensemble scores",
         properties=[_ensemble_property],
         forbidden=[ensemble_scores],
         hint=(
             "a dot product and a count of listeners live on different scales: what makes a "
             "weight mean the same thing for both? Read the label of the failing case."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 7.4: blending that knows about tags
+# ---------------------------------------------------------------------------------------------
+
+
+def _group_blend_property(case: Case, got: Any) -> str | None:
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"expected an array of blended factors, got a {type(got).__name__}"
+    blends = cases.group_blends(*case.args)
+    if arr.shape != blends[""].shape:
+        return f"expected shape {blends[''].shape} (tracks x factors), got {arr.shape}"
+    directions = unit_rows(arr, dtype=np.float64)
+    for slip, expected in blends.items():
+        if np.allclose(directions, unit_rows(expected, dtype=np.float64), atol=1e-4):
+            return slip or None
+    return compare_values(unit_rows(blends[""], dtype=np.float64), directions, atol=1e-4)
+
+
+def check_group_blend(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``student_fn(predictions, targets, has_tags, fit_rows) -> blend`` (one set of
+    non-negative blending weights fitted on the tagged fitting rows, one on the untagged ones,
+    each track blended with its group's set) against :func:`course_lib.fusion.fit_blend_weights`
+    and :func:`course_lib.fusion.blend` per group. Only each row's direction is compared (the
+    cosine distance ignores scale). The verdict names the usual slips: one set for all, the sets
+    swapped, weights fitted on every track, raw predictions blended."""
+    return run_check(
+        student_fn,
+        None,
+        cases.group_blend_cases(),
+        name="blend per tag group",
+        properties=[_group_blend_property],
+        forbidden=[fit_blend_weights],
+        hint=(
+            "which tracks may the weights learn from, and which weights does a track without "
+            "tags get? Blend the same kind of rows the weights were fitted on."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 7.5: the bootstrap interval of a paired difference
+# ---------------------------------------------------------------------------------------------
+def _bootstrap_property(case: Case, got: Any) -> str | None:
+    a, b, level = case.args
+    d, n = a - b, a.size
+    try:
+        low, high = (float(x) for x in got)
+    except (TypeError, ValueError):
+        return f"expected two numbers (low, high), got {got!r}"
+    if not low <= high:
+        return f"low ({low:.4f}) should not exceed high ({high:.4f})"
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    half, mean = z * d.std(ddof=1) / n**0.5, d.mean()
+    centre, ratio = (low + high) / 2, (high - low) / (2 * half)
+    if abs(centre - mean) < 1e-12 and abs(ratio - 1) < 1e-6:
+        return (
+            "this is the normal interval, mean ± z SE; the exercise asks for the "
+            "percentiles of the resampled means"
+        )
+    near = 0.85 <= ratio <= 1.18
+    if near and abs(centre - mean) <= 0.3 * half:
+        return None
+    if near and abs(centre + mean) <= 0.3 * half:
+        return "the sign: the difference is a minus b, track by track"
+    unpaired = z * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    if 0.8 <= (high - low) / (2 * unpaired) <= 1.25:
+        return (
+            "a and b were resampled independently; resample tracks, keeping each "
+            "track's pair of distances together"
+        )
+    if 0.8 <= (high - low) / (2 * z * d.std(ddof=1)) <= 1.25:
+        return (
+            "these are percentiles of the per-track differences themselves, not of "
+            "the means of resampled sets of tracks"
+        )
+    return (
+        f"expected an interval about {mean - half:.4f} to {mean + half:.4f}, got {low:.4f} "
+        f"to {high:.4f}; does it use the level asked for ({level})?"
+    )
+
+
+def check_bootstrap_interval(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``student_fn(a, b, level) -> (low, high)``, the percentile bootstrap interval of
+    the mean of ``a - b`` over resampled tracks, against the interval of
+    :func:`course_lib.fusion.paired_difference`, which is not accepted as an answer. Any seed
+    and number of resamples (some thousands) is accepted: the width must be within 15 % of
+    the normal approximation's, the centre near the mean. The verdict names the usual slips:
+    the sign, unpaired resampling, percentiles of the differences, the normal interval."""
+    return run_check(
+        student_fn,
+        None,
+        cases.bootstrap_cases(),
+        name="bootstrap interval",
+        properties=[_bootstrap_property],
+        forbidden=[paired_difference],
+        hint=(
+            "what do you resample, and what do you compute on each resampled set? The "
+            "interval is read off the spread of those numbers, not of the tracks."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 7b.5: popularity buckets
+# ---------------------------------------------------------------------------------------------
+def _bucket_property(case: Case, got: Any) -> str | None:
+    expected = popularity_buckets(*case.args)
+    labels = np.asarray(got).astype(str).ravel() if got is not None else np.array([])
+    if labels.shape != expected.shape:
+        return f"expected one label per item ({expected.size}), got {labels.size}"
+    if np.array_equal(labels, expected):
+        return None
+    for slip, wrong in cases.bucket_slips(*case.args).items():
+        if np.array_equal(labels, wrong):
+            return slip
+    first = int(np.flatnonzero(labels != expected)[0])
+    return f"item {first} is {expected[first]!r}, you label it {labels[first]!r}"
+
+
+def check_popularity_buckets(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``student_fn(plays, head, tail) -> labels`` ("head", "torso" or "tail" per item)
+    against :func:`course_lib.fusion.popularity_buckets`, which is not accepted as an answer.
+    The cases have no ties in listeners and shares that give whole numbers of items. The
+    verdict names the usual slips: ranking by plays, head and tail swapped."""
+    return run_check(
+        student_fn,
+        None,
+        cases.bucket_cases(),
+        name="popularity buckets",
+        properties=[_bucket_property],
+        forbidden=[popularity_buckets],
+        hint=(
+            "what makes a track popular here, and from which end of the ranking is each "
+            "share counted? Read the label of the failing case."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 7b.6: TF-IDF tag features
+# ---------------------------------------------------------------------------------------------
+def _tfidf_property(case: Case, got: Any) -> str | None:
+    expected = tag_features(case.args[0], weighting="tfidf", fit_rows=case.args[1])
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"expected an array (items x tags), got a {type(got).__name__}"
+    if arr.shape != expected.shape:
+        return f"expected shape {expected.shape} (items x tags), got {arr.shape}"
+    if np.allclose(arr, expected, atol=1e-5):
+        return None
+    for slip, wrong in cases.tfidf_slips(*case.args).items():
+        if np.allclose(arr, wrong, atol=1e-5):
+            return slip
+    if not np.isfinite(arr).all():
+        return "the features contain NaN or infinity; an untagged row stays all zeros"
+    return compare_values(expected, arr, rtol=1e-4, atol=1e-5)
+
+
+def check_tfidf(student_fn: Callable[..., Any]) -> CheckResult:
+    """Check ``student_fn(tags, fit_rows) -> features`` (``log(1 + count)`` times the smoothed
+    idf computed on ``fit_rows``, each row scaled to unit length) against
+    :func:`course_lib.fusion.tag_features` with ``weighting="tfidf"``, which is not accepted
+    as an answer. The verdict names the usual slips: idf on every row, document frequency from
+    the counts, raw counts, rows not scaled, the plain idf."""
+    return run_check(
+        student_fn,
+        None,
+        cases.tfidf_cases(),
+        name="TF-IDF tag features",
+        properties=[_tfidf_property],
+        forbidden=[tag_features],
+        hint=(
+            "which tracks may the idf learn from, what does a document frequency count, and "
+            "what happens to each row at the end? Read the label of the failing case."
         ),
     )

@@ -220,3 +220,154 @@ def test_check_ensemble_scores_wants_standardised_sources():
     assert every.status == "wrong", "a source without a weight counts 0"
     handed_in = checks.check_ensemble_scores(fusion.ensemble_scores)
     assert handed_in.status == "uses the course's implementation"
+
+
+def _nnls_weights(parts, targets, unit):
+    return nnls(np.stack([unit(p).ravel() for p in parts], 1), unit(targets).ravel())[0]
+
+
+def test_check_group_blend_names_each_slip(capsys, unit):
+    from course_lib import fusion
+
+    def group_blend(preds, y, has_tags, fit_rows, *, raw=False, swap=False):
+        out = np.zeros(y.shape)
+        for flag in (True, False):
+            rows = fit_rows[has_tags[fit_rows] == (flag != swap)]
+            w = _nnls_weights([p[rows] for p in preds], y[rows], unit)
+            mixed = sum(x * (p if raw else unit(p)) for x, p in zip(w, preds))
+            out[has_tags == flag] = mixed[has_tags == flag]
+        return out
+
+    def one_set(preds, y, has_tags, fit_rows):
+        w = _nnls_weights([p[fit_rows] for p in preds], y[fit_rows], unit)
+        return sum(x * unit(p) for x, p in zip(w, preds))
+
+    def with_course(preds, y, has_tags, fit_rows):  # a wrapper around the course's blend
+        out = np.zeros(y.shape)
+        for flag in (True, False):
+            rows = fit_rows[has_tags[fit_rows] == flag]
+            w = fusion.fit_blend_weights([p[rows] for p in preds], y[rows])
+            out[has_tags == flag] = fusion.blend(preds, w)[has_tags == flag]
+        return out
+
+    assert checks.check_group_blend(group_blend).passed
+    assert checks.check_group_blend(lambda *a: 4 * group_blend(*a)).passed  # scale is free
+    slips = {
+        "one set of weights for all tracks": one_set,
+        "the two sets are swapped": lambda *a: group_blend(*a, swap=True),
+        "fitted on every track": lambda p, y, h, r: group_blend(p, y, h, np.arange(len(y))),
+        "multiply the raw predictions": lambda *a: group_blend(*a, raw=True),
+    }
+    for words, fn in slips.items():
+        result = checks.check_group_blend(fn)
+        assert result.status == "wrong" and words in " ".join(result.problems), words
+    assert checks.check_group_blend(with_course).status == USES_COURSE
+    assert checks.check_group_blend(_stub).status == "not implemented"
+    assert "Not implemented yet" in capsys.readouterr().out
+
+
+def test_check_bootstrap_interval_names_each_slip():
+    from scipy import stats
+
+    from course_lib import fusion
+
+    def boot(a, b, level, n_boot=2000, seed=0):
+        d = np.asarray(a) - np.asarray(b)
+        rng = np.random.default_rng(seed)
+        means = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
+        return tuple(np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
+
+    def unpaired(a, b, level):
+        rng, n = np.random.default_rng(0), a.size
+        means = a[rng.integers(0, n, (2000, n))].mean(1) - b[rng.integers(0, n, (2000, n))].mean(1)
+        return tuple(np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
+
+    def normal(a, b, level):
+        d = a - b
+        half = stats.norm.ppf(0.5 + level / 2) * d.std(ddof=1) / np.sqrt(d.size)
+        return d.mean() - half, d.mean() + half
+
+    for seed in range(5):  # any seed and a range of resample counts pass
+        assert checks.check_bootstrap_interval(lambda a, b, q, s=seed: boot(a, b, q, seed=s)).passed
+    assert checks.check_bootstrap_interval(lambda a, b, q: boot(a, b, q, n_boot=1000)).passed
+    slips = {
+        "resampled independently": unpaired,
+        "the normal interval": normal,
+        "percentiles of the per-track differences": lambda a, b, q: tuple(
+            np.quantile(a - b, [(1 - q) / 2, (1 + q) / 2])
+        ),
+        "the sign": lambda a, b, q: boot(b, a, q),
+        "the level asked for": lambda a, b, q: boot(a, b, 0.95),
+    }
+    for words, fn in slips.items():
+        result = checks.check_bootstrap_interval(fn)
+        assert result.status == "wrong" and words in " ".join(result.problems), words
+    course = checks.check_bootstrap_interval(
+        lambda a, b, q: [fusion.paired_difference(a, b, level=q)[k] for k in ("low", "high")]
+    )
+    assert course.status == USES_COURSE
+    assert checks.check_bootstrap_interval(_stub).status == "not implemented"
+
+
+def test_check_popularity_buckets_names_each_slip(capsys):
+    from course_lib import fusion
+
+    def buckets(plays, head, tail, *, by_plays=False, reverse=False):
+        csc = sp.csc_matrix(plays)
+        popular = np.asarray(csc.sum(axis=0)).ravel() if by_plays else np.diff(csc.indptr)
+        order = np.argsort(popular if reverse else -popular, kind="stable")
+        n = popular.size
+        labels = np.full(n, "torso", dtype=object)
+        labels[order[: round(head * n)]] = "head"
+        labels[order[n - round(tail * n) :]] = "tail"
+        return labels
+
+    assert checks.check_popularity_buckets(buckets).passed
+    assert checks.check_popularity_buckets(lambda *a: list(buckets(*a))).passed  # a list
+    slips = {
+        "number of plays": lambda *a: buckets(*a, by_plays=True),
+        "head and tail are swapped": lambda *a: buckets(*a, reverse=True),
+    }
+    for words, fn in slips.items():
+        result = checks.check_popularity_buckets(fn)
+        assert result.status == "wrong" and words in " ".join(result.problems), words
+    assert checks.check_popularity_buckets(fusion.popularity_buckets).status == USES_COURSE
+    wrapper = checks.check_popularity_buckets(lambda *a: fusion.popularity_buckets(*a))
+    assert wrapper.status == USES_COURSE
+    assert checks.check_popularity_buckets(_stub).status == "not implemented"
+    assert "Not implemented yet" in capsys.readouterr().out
+
+
+def test_check_tfidf_names_each_slip(unit):
+    from course_lib import fusion
+
+    def tfidf(tags, fit_rows, *, all_rows=False, df_counts=False, raw=False, scaled=True):
+        counts = sp.csr_matrix(tags).toarray().astype(float)
+        rows = np.arange(len(counts)) if all_rows else np.asarray(fit_rows)
+        df = counts[rows].sum(0) if df_counts else (counts[rows] > 0).sum(0)
+        idf = np.log((1 + rows.size) / (1 + df)) + 1
+        x = (counts if raw else np.log1p(counts)) * idf
+        return unit(x) if scaled else x
+
+    assert checks.check_tfidf(tfidf).passed
+    slips = {
+        "computed on every item": lambda t, r: tfidf(t, r, all_rows=True),
+        "not how often it was given": lambda t, r: tfidf(t, r, df_counts=True),
+        "log(1 + count)": lambda t, r: tfidf(t, r, raw=True),
+        "unit length": lambda t, r: tfidf(t, r, scaled=False),
+    }
+    for words, fn in slips.items():
+        result = checks.check_tfidf(fn)
+        assert result.status == "wrong" and words in " ".join(result.problems), words
+
+    def plain_idf(tags, fit_rows):
+        counts = sp.csr_matrix(tags).toarray().astype(float)
+        with np.errstate(divide="ignore"):
+            idf = np.log(len(fit_rows) / (counts[fit_rows] > 0).sum(0))
+        return unit(np.log1p(counts) * idf)
+
+    plain = checks.check_tfidf(plain_idf)
+    assert plain.status == "wrong" and "plain idf" in " ".join(plain.problems)
+    course = checks.check_tfidf(lambda t, r: fusion.tag_features(t, "tfidf", fit_rows=r))
+    assert course.status == USES_COURSE
+    assert checks.check_tfidf(_stub).status == "not implemented"
