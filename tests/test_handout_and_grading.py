@@ -54,6 +54,13 @@ def _solution_cells(chapter: Path) -> list[str]:
 def _solved(notebook: nbformat.NotebookNode, chapter: Path) -> nbformat.NotebookNode:
     """The handout with each stub replaced by the worked solution's definitions and imports."""
     solutions = _solution_cells(chapter)
+    imports = [  # every import of the solutions notebook (its set-up cell's included)
+        ast.get_source_segment(source, node)
+        for source in solutions
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Import)
+        or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
+    ]
     solved = nbformat.from_dict(notebook)
     for cell in solved.cells:
         if "exercise-stub" not in cell.metadata.get("tags", []):
@@ -62,14 +69,8 @@ def _solved(notebook: nbformat.NotebookNode, chapter: Path) -> nbformat.Notebook
         for source in solutions:
             found = _definitions(source)
             if names <= set(found):
-                tree = ast.parse(source)
-                imports = [
-                    ast.get_source_segment(source, node)
-                    for node in tree.body
-                    if isinstance(node, ast.Import | ast.ImportFrom)
-                ]
                 # the stub's names and the helpers the solution's cell defines beside them
-                cell.source = "\n".join([*imports, *found.values()])
+                cell.source = "\n".join([*dict.fromkeys(imports), *found.values()])
                 break
         else:
             raise AssertionError(f"{chapter.name}: no solution defines {sorted(names)}")

@@ -154,6 +154,10 @@ def _course_grader_run(course_dir, source_dir, exercises):
         module.__spec__ = importlib.util.spec_from_file_location(name, path)
         sys.modules[name] = module
         exec(compile(source, str(path), "exec"), module.__dict__)
+        # "from course_lib.fusion import _exercise_cases" reads the package's attribute first
+        parent = sys.modules.get(module.__package__)
+        if parent is not None:
+            setattr(parent, name.rpartition(".")[2], module)
         return module
 
     def replaced_course_functions():
@@ -179,12 +183,15 @@ def _course_grader_run(course_dir, source_dir, exercises):
     checking = load("course_lib.checking")
     # Modules the student's session imported that hold names of the old framework (a topic's
     # checks split over helper files): loaded afresh too, before the checks that import them.
-    framework = {id(value) for value in vars(old_checking or types).values() if callable(value)}
+    framework = {
+        id(value) for value in vars(old_checking or types).values()
+        if callable(value) and getattr(value, "__module__", None) == "course_lib.checking"
+    }
     helpers = sorted(
         name for name, module in list(sys.modules.items())
         if name.startswith("course_lib.") and module is not None
         and name not in {"course_lib.checking", "course_lib._watch", "course_lib.checks"}
-        and not name.endswith(".checks")
+        and not name.endswith(".checks") and not hasattr(module, "__path__")  # no packages
         and any(callable(value) and id(value) in framework for value in vars(module).values())
     )
     for name in helpers:
