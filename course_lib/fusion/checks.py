@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from course_lib.checking import Case, CheckResult, compare_values, run_check
+from course_lib.evaluation.compare import paired_comparison
 from course_lib.fusion import _exercise_cases as cases
 from course_lib.fusion.blending import fit_blend_weights
 from course_lib.fusion.buckets import popularity_buckets
@@ -205,7 +206,7 @@ def check_paired_se(student_fn: Callable[[np.ndarray, np.ndarray], Any]) -> Chec
         cases.paired_cases(),
         name="paired standard error",
         properties=[_paired_property],
-        forbidden=[paired_difference],
+        forbidden=[paired_difference, paired_comparison],
         hint=(
             "the two models were scored on the same tracks: what single number per track "
             "carries the comparison, and how uncertain is the mean of such numbers?"
@@ -397,7 +398,7 @@ def check_bootstrap_interval(student_fn: Callable[..., Any]) -> CheckResult:
         cases.bootstrap_cases(),
         name="bootstrap interval",
         properties=[_bootstrap_property],
-        forbidden=[paired_difference],
+        forbidden=[paired_difference, paired_comparison],
         hint=(
             "what do you resample, and what do you compute on each resampled set? The "
             "interval is read off the spread of those numbers, not of the tracks."

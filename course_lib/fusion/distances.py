@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from course_lib.evaluation.compare import paired_comparison
 from course_lib.plotting import axes_or_new
-from course_lib.validation import require_int, require_number, validate_index, validate_matrix
+from course_lib.validation import validate_index, validate_matrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,23 +81,15 @@ def paired_difference(
         raise ValueError("need at least two paired distances")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError("distances contain NaN or infinity; compute them on valid predictions")
-    level = require_number(level, "level", minimum=0.0, maximum=1.0, strict_minimum=True)
-    if level >= 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    n_boot = require_int(n_boot, "n_boot", minimum=100)
-    seed = require_int(seed, "seed", minimum=0)
-    diff = a - b
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, diff.size, size=(n_boot, diff.size))].mean(axis=1)
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
+    # the paired mean, its standard error and the bootstrap interval: chapter 01's comparison
+    paired = paired_comparison(a, b, n_boot=n_boot, level=level, seed=seed)
     return {
-        "mean": float(diff.mean()),
-        "se": float(diff.std(ddof=1) / np.sqrt(diff.size)),
-        "low": float(low),
-        "high": float(high),
-        "share_a_better": float(np.mean(diff < 0)),
-        "n": int(diff.size),
+        "mean": paired.difference,
+        "se": paired.standard_error,
+        "low": paired.low,
+        "high": paired.high,
+        "share_a_better": float(np.mean(a < b)),
+        "n": paired.n,
     }
 
 

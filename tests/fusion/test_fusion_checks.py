@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import nnls
 
-from course_lib import checks
+from course_lib import checks, evaluation
 
 
 def _stub(*args):
@@ -180,6 +180,12 @@ def test_check_paired_se_accepts_the_formula_and_names_the_slips(capsys):
         return r["mean"], r["se"]
 
     assert checks.check_paired_se(handed_in).status == "uses the course's implementation"
+
+    def chapter_01s(a, b):  # the comparison chapter 01 teaches, which paired_difference uses
+        r = evaluation.paired_comparison(a, b)
+        return r.difference, r.standard_error
+
+    assert checks.check_paired_se(chapter_01s).status == "uses the course's implementation"
     assert checks.check_paired_se(_stub).status == "not implemented"
 
 
@@ -306,6 +312,10 @@ def test_check_bootstrap_interval_names_each_slip():
         lambda a, b, q: [fusion.paired_difference(a, b, level=q)[k] for k in ("low", "high")]
     )
     assert course.status == USES_COURSE
+    chapter_01s = checks.check_bootstrap_interval(
+        lambda a, b, q: (lambda r: (r.low, r.high))(evaluation.paired_comparison(a, b, level=q))
+    )
+    assert chapter_01s.status == USES_COURSE
     assert checks.check_bootstrap_interval(_stub).status == "not implemented"
 
 
