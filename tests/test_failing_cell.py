@@ -73,7 +73,8 @@ raise RuntimeError("deliberately broken cell")
 _MAKE_VARIABLES = {
     "MAKEFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MFLAGS", "COURSE_LIB_VERBOSE", "VENV", "PYTHON",
     "NB_SOURCES", "NB_DIR", "UNIT_TESTS", "CELL_TIMEOUT", "BOOK_ROOT", "BOOK_FLAGS", "CACHE_DEPS",
-    "NBVAL_FLAGS",
+    "NBVAL_FLAGS", "SEED_CHAPTERS", "SEED_PARAMS", "SEED_DIR", "PORTABLE_KERNELS",
+    "PORTABLE_TESTS", "PORTABLE_NB", "OPENBLAS_CORETYPE",
 }  # fmt: skip
 
 
@@ -89,14 +90,18 @@ def _mini_course(folder: Path, chapter: str) -> Path:
     return folder
 
 
-def _make(folder: Path, target: str, *variables: str) -> subprocess.CompletedProcess[str]:
+def run_make(
+    folder: Path, target: str, *variables: str, cache_deps: str = "book.yml"
+) -> subprocess.CompletedProcess[str]:
+    """The course Makefile's ``target`` run in a mini course ``folder`` (also for
+    tests/test_portable_and_seeds.py)."""
     # CACHE_DEPS: the mini course's execution cache must not be dropped because someone edits
     # course_lib while the test runs (the real targets drop it then, on purpose).
     # Variables of an outer "make test NB_SOURCES=..." reach us through the environment: drop them.
     env = {k: v for k, v in os.environ.items() if k not in _MAKE_VARIABLES}
     return subprocess.run(
-        [MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), target, "CACHE_DEPS=book.yml"]
-        + list(variables),
+        [MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), target]
+        + [f"CACHE_DEPS={cache_deps}", *variables],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -116,13 +121,13 @@ def bad_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_nbval_fails_on_a_failing_cell(bad_course: Path) -> None:
-    result = _make(bad_course, "nbval")
+    result = run_make(bad_course, "nbval")
     assert result.returncode != 0, result.stdout + result.stderr
     assert "deliberately broken cell" in result.stdout
 
 
 def test_book_build_fails_on_a_failing_cell(bad_course: Path) -> None:
-    result = _make(bad_course, "book-build")
+    result = run_make(bad_course, "book-build")
     assert result.returncode != 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
     assert "ExecutionError" in output and "deliberately broken cell" in output
@@ -130,11 +135,11 @@ def test_book_build_fails_on_a_failing_cell(bad_course: Path) -> None:
 
 
 def test_raises_exception_tag_passes_nbval_and_book(good_course: Path) -> None:
-    nbval = _make(good_course, "nbval")
+    nbval = run_make(good_course, "nbval")
     assert nbval.returncode == 0, nbval.stdout + nbval.stderr
     assert "4 passed" in nbval.stdout
 
-    book = _make(good_course, "book-build")
+    book = run_make(good_course, "book-build")
     assert book.returncode == 0, book.stdout + book.stderr
     # nbval stored the executed notebook in the book's cache: the book did not run it again.
     assert "Using cached notebook" in book.stdout
@@ -146,14 +151,14 @@ def test_raises_exception_tag_passes_nbval_and_book(good_course: Path) -> None:
 
 def test_no_notebook_tests_is_an_error(tmp_path: Path) -> None:
     course = _mini_course(tmp_path, HEADER + "\n# Only text, no code cells\n")
-    result = _make(course, "nbval")
+    result = run_make(course, "nbval")
     assert result.returncode != 0
     assert "collected no tests" in result.stderr
 
 
 def test_no_unit_tests_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
-    result = _make(tmp_path, "unit", "UNIT_TESTS=tests")
+    result = run_make(tmp_path, "unit", "UNIT_TESTS=tests")
     assert result.returncode != 0
     assert "collected no tests" in result.stderr
 

@@ -7,17 +7,15 @@ on it with ``make -f <course>/Makefile``, as ``make test-seeds`` and ``make test
 
 from __future__ import annotations
 
-import os
 import platform
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.test_failing_cell import run_make
 from tools.convert_notebooks import MYST_NOTEBOOK_HEADER
 
-ROOT = Path(__file__).resolve().parents[1]
 MAKE = shutil.which("make")
 
 pytestmark = pytest.mark.skipif(MAKE is None, reason="GNU make is not installed")
@@ -48,26 +46,6 @@ def test_the_kernel_and_one_thread_reach_the_tests():
     assert os.environ["NUMBA_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "1"
 """
 
-_MAKE_VARIABLES = {
-    "MAKEFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MFLAGS", "VENV", "PYTHON", "NB_SOURCES",
-    "NB_DIR", "UNIT_TESTS", "CELL_TIMEOUT", "CACHE_DEPS", "NBVAL_FLAGS", "SEED_CHAPTERS",
-    "SEED_PARAMS", "SEED_DIR", "PORTABLE_KERNELS", "PORTABLE_TESTS", "PORTABLE_NB",
-    "OPENBLAS_CORETYPE",
-}  # fmt: skip
-
-
-def _make(folder: Path, target: str, *variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in _MAKE_VARIABLES}
-    return subprocess.run(
-        [MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), target, "CACHE_DEPS=x.md"]
-        + list(variables),
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
 
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
@@ -79,10 +57,10 @@ def course(tmp_path: Path) -> Path:
 
 def test_seeds_names_the_chapter_that_fails_with_another_seed(course: Path) -> None:
     chapter = "SEED_CHAPTERS=chapters/x.md"
-    same = _make(course, "seeds", chapter, "SEED_PARAMS=seed=0")
+    same = run_make(course, "seeds", chapter, "SEED_PARAMS=seed=0", cache_deps="x.md")
     assert same.returncode == 0, same.stdout + same.stderr
     assert "chapters/x.md with seed=0: passed" in same.stdout
-    other = _make(course, "seeds", chapter, "SEED_PARAMS=seed=1")
+    other = run_make(course, "seeds", chapter, "SEED_PARAMS=seed=1", cache_deps="x.md")
     assert other.returncode != 0
     assert "failed with seed=1: chapters/x.md" in other.stderr
     assert (course / "_build" / "runs-seed" / "x.ipynb").exists()
@@ -92,12 +70,13 @@ def test_seeds_names_the_chapter_that_fails_with_another_seed(course: Path) -> N
 def test_portable_runs_tests_and_notebooks_under_another_kernel(course: Path) -> None:
     (course / "tests").mkdir()
     (course / "tests" / "test_kernel.py").write_text(KERNEL_TEST)
-    result = _make(
+    result = run_make(
         course,
         "portable",
         "PORTABLE_KERNELS=Sandybridge SkylakeX",
         "PORTABLE_TESTS=tests",
         "PORTABLE_NB=chapters/x.md",
+        cache_deps="x.md",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "=== OPENBLAS_CORETYPE=Sandybridge (numpy's OpenBLAS runs: Sandybridge)" in (
