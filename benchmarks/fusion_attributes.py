@@ -2,14 +2,14 @@
 
 Issue 24 asks that fusion's gain in chapter 07 hold by several standard errors on any seed,
 and proposes a music world whose expert attributes cover only part of the sound. Before the
-generator changes, this script measures what that would buy. It runs chapter 07's pipeline
-(held-out plays, ALS factors, the split, the cached audio convnet of section 3,
-:func:`course_lib.fusion.fit_factor_mlp` with the chapter's settings) and gives the networks
-fewer attribute columns, dropped after the fact (the world's tags come from all of them, so
-they would not change). For each seed and variant it prints one JSON line: the mean cosine
-distance of audio, attributes and audio + attributes on the test tracks, and the gain of the
-fused network over the better single source with its paired standard error
-(:func:`course_lib.fusion.paired_difference`) and their ratio ``z``.
+generator changes, this script measures what that would buy. For each seed it builds the world
+of that seed, gives it fewer attribute columns (dropped after the fact: the world's tags come
+from all of them, so they would not change) and runs chapter 07's comparison through
+:func:`course_lib.fusion.fusion_gain_by_split` on the split of the same seed, with the chapter's
+settings (the audio convnet comes from the cache once trained). It prints one JSON line per
+seed and variant: the mean cosine distance of audio, attributes and audio + attributes on the
+test tracks, the gain of the fused network over the better single source, its paired standard
+error and their ratio ``z``.
 
 The lines of 2026-12-07 (AMD EPYC, 2 cores, seeds 0-2, split by track) are in
 ``benchmarks/results/fusion_attributes.jsonl``. They show that fewer sound ratings alone do
@@ -22,19 +22,16 @@ Run:  python benchmarks/fusion_attributes.py [--seeds 0 1 2] [--by track] [--out
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import convnet, fusion  # noqa: E402
-from course_lib.als import fit_als  # noqa: E402
-from course_lib.evaluation import split_plays  # noqa: E402
 from course_lib.music_world import make_music_world  # noqa: E402
 
 TIMBRE = ("brightness", "percussiveness", "register", "swing", "noisiness")
@@ -45,30 +42,15 @@ VARIANTS = {
     "drop 8 sound": (*TIMBRE, "acousticness", "energy", "bass_heavy"),
     "lyrics only": None,  # every column that is not a lyric theme
 }
-SETTINGS = {"epochs": 400, "batch_size": 256, "patience": 10}  # chapter 07's defaults
+#: chapter 07's defaults
+SETTINGS = {"n_frames": 256, "audio_epochs": 100, "max_epochs": 400, "patience": 10}
 
 
 def one_seed(seed: int, by: str) -> list[dict]:
-    """Chapter 07, sections 1-5.2, for one seed, once per attribute variant."""
+    """Chapter 07's comparison (sections 1-5.2) for one seed, once per attribute variant."""
     world = make_music_world("small", seed=seed)
-    plays_train, _ = split_plays(world.plays, test_fraction=0.2, seed=seed)
-    plays_fit, _ = split_plays(plays_train, test_fraction=0.125, seed=seed + 1)
-    als = convnet.COURSE_SETTINGS["als"] | {"confidence_kind": "linear"}
-    _, item_factors = fit_als(plays_fit, seed=seed, progress=False, **als)
-    warm = np.flatnonzero(np.linalg.norm(item_factors, axis=1) > 0)
-    split = convnet.split_tracks(world.tracks, by=by, seed=seed, candidates=warm)
     log_mels = world.log_mel(progress=False)
-    audio = fusion.load_or_train_audio_model(
-        world, item_factors, split, n_frames=256, epochs=100, batch_size=64,
-        patience=10, seed=seed, log_mels=log_mels,
-    )  # fmt: skip
-    audio_x = fusion.audio_features(audio.model, log_mels, "track", "factors")
-    test = split["test"]
-
-    def distances(predicted: np.ndarray) -> np.ndarray:
-        return fusion.cosine_distances(predicted[test], item_factors[test])
-
-    d_audio = distances(audio_x)
+    als = convnet.COURSE_SETTINGS["als"] | {"confidence_kind": "linear"}
     names = world.attribute_names
     rows = []
     for label, dropped in VARIANTS.items():
@@ -77,36 +59,30 @@ def one_seed(seed: int, by: str) -> list[dict]:
             for i, n in enumerate(names)
             if (n.startswith("lyrics_") if dropped is None else n not in dropped)
         ]
-        features = {
-            "attributes": fusion.attribute_features(
-                world.attributes[:, keep], fit_rows=split["train"]
-            ),
-            "audio": audio_x,
-        }
-        got = {}
-        for name, sources in (("attributes", ["attributes"]), ("fused", ["audio", "attributes"])):
-            net = fusion.fit_factor_mlp(
-                features, item_factors, split, sources=sources, seed=seed, **SETTINGS
-            )
-            got[name] = distances(net.predict(features))
-        best = "attributes" if got["attributes"].mean() < d_audio.mean() else "audio"
-        best_d = got["attributes"] if best == "attributes" else d_audio
-        paired = fusion.paired_difference(got["fused"], best_d, seed=seed)
-        gain, se = -paired["mean"], paired["se"]
+        fewer = dataclasses.replace(
+            world,
+            attributes=world.attributes[:, keep],
+            attribute_names=[names[i] for i in keep],
+        )
+        table = fusion.fusion_gain_by_split(
+            fewer, [seed], als_settings=als, by=by, log_mels=log_mels, **SETTINGS
+        )
+        row = table.loc[seed]
+        best = "attributes" if row["attributes"] == row["best single"] else "audio"
         rows.append(
             {
                 "seed": seed,
                 "by": by,
                 "variant": label,
                 "n_attributes": len(keep),
-                "test_tracks": int(test.size),
-                "audio": round(float(d_audio.mean()), 4),
-                "attributes": round(float(got["attributes"].mean()), 4),
-                "fused": round(float(got["fused"].mean()), 4),
+                "test_tracks": int(row["test tracks"]),
+                "audio": round(float(row["audio (full tracks)"]), 4),
+                "attributes": round(float(row["attributes"]), 4),
+                "fused": round(float(row["audio + attributes"]), 4),
                 "best": best,
-                "gain": round(float(gain), 4),
-                "se": round(float(se), 4),
-                "z": round(float(gain / se), 2),
+                "gain": round(float(row["gain"]), 4),
+                "se": round(float(row["gain SE"]), 4),
+                "z": round(float(row["gain"] / row["gain SE"]), 2),
             }
         )
     return rows
