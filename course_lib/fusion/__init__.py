@@ -32,7 +32,8 @@ One file per job:
 * :mod:`~course_lib.fusion.mlp`: the factor networks, early and late fusion (sections 4, 6);
 * :mod:`~course_lib.fusion.talk`: the talk's results table beside ours (section 5);
 * :mod:`~course_lib.fusion.distances`: cosine distances, paired comparison, by group (5, 6);
-* :mod:`~course_lib.fusion.experiments`: the repeated splits, by track or artist (5.3);
+* :mod:`~course_lib.fusion.experiments`: the repeated splits and cross-validation, by track or
+  artist (5.3);
 * :mod:`~course_lib.fusion.buckets`: popularity buckets and metrics per bucket (1, 7; 07b);
 * :mod:`~course_lib.fusion.blending`: blending of predicted factors (section 6);
 * :mod:`~course_lib.fusion.ensembles`: ensembles of recommenders (section 7; 07b);
@@ -68,7 +69,7 @@ from course_lib.fusion.distances import (
     plot_distance_by_bucket,
 )
 from course_lib.fusion.ensembles import ensemble_scores, fit_ensemble_weights, standardize_scores
-from course_lib.fusion.experiments import fusion_gain_by_split
+from course_lib.fusion.experiments import fusion_gain_by_split, kfold_parts
 from course_lib.fusion.features import (
     attribute_features,
     genre_features,
@@ -97,6 +98,7 @@ __all__ = [
     "fit_ensemble_weights",
     "fit_factor_mlp",
     "fusion_gain_by_split",
+    "kfold_parts",
     "genre_features",
     "load_or_train_audio_model",
     "metrics_by_bucket",

@@ -31,10 +31,10 @@ def attribute_features(world_or_attributes: Any, fit_rows: Any = None) -> np.nda
     """Expert attributes, standardised per column (zero mean, unit variance).
 
     The Music Genome Project of Nieto (2017): about 400 attributes per track rated by trained
-    musicologists; the music world has 23 (``world.attributes``: 15 rate the sound, 8 the themes
-    of the lyrics, which the audio cannot carry). The mean and standard deviation are computed on
-    ``fit_rows`` (the training tracks) so that nothing about the test tracks leaks into the
-    features.
+    musicologists; the music world has 15 (``world.attributes``: 7 rate part of the sound, 8
+    the themes of the lyrics, which the audio cannot carry). The mean and standard deviation
+    are computed on ``fit_rows`` (the training tracks) so that nothing about the test tracks
+    leaks into the features.
 
     Parameters
     ----------

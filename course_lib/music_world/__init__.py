@@ -23,8 +23,9 @@ find:
   timbre from a wavetable, bass, drums at the track's tempo, formant "vocals" with vibrato,
   distortion), so a convnet can recover much of the style from sound (van den Oord, Dieleman &
   Schrauwen 2013).
-* **Attributes** are noisy expert descriptors of the audible parameters and of the lyrics' themes
-  (which the audio cannot carry), in the spirit of Pandora's Music Genome Project; **tags** are
+* **Attributes** are noisy expert descriptors of part of the audible parameters (not the timbre
+  and production, which only the audio carries) and of the lyrics' themes (which the audio cannot
+  carry), in the spirit of Pandora's Music Genome Project; **tags** are
   sparse listener tags whose number grows with observed plays, so the long tail is poorly tagged.
 * A **simulator** exposes the exact probability that a user plays a recommended track and a
   deployed stochastic logging policy, with a log of its impressions, for counterfactual

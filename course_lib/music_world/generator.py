@@ -9,8 +9,9 @@ describes each step below); every chapter runs on its output. One hidden structu
 * listening sampled by a browsing story (Zipf-like exposure, the best-liked candidate wins, some
   whole-album sessions), repeat counts growing with affinity: implicit feedback (Hu, Koren &
   Volinsky 2008);
-* noisy expert attributes (Music Genome Project style): ratings of the sound, and of the lyrics,
-  which follow the part of the style that no audio reveals; listener tags that follow plays.
+* noisy expert attributes (Music Genome Project style): ratings of part of the sound, and of the
+  lyrics, which follow the part of the style that no audio reveals; listener tags that follow
+  plays.
 
 Every random step draws from a stream spawned from ``(seed, GENERATOR_VERSION, size)``, so the
 same pair gives byte-identical arrays.
@@ -309,8 +310,9 @@ def _user_activity(rng: np.random.Generator, n_users: int) -> np.ndarray:
 
 
 def _attributes(sound: np.ndarray, tracks: pd.DataFrame, rng: np.random.Generator):
-    """Expert descriptors: the audible parameters rated by a noisy musicologist, plus a few
-    derived ones (Music Genome Project style)."""
+    """Ratings of every audible parameter by a noisy musicologist, plus a few derived ones
+    (Music Genome Project style). Listeners' tags read all of them; the experts publish only
+    :data:`_RATED` (see :func:`generate`)."""
     z = sound.copy()
     # The audible parameters under the names a musicologist would use (PARAMS, renamed).
     renamed = {"tempo": "tempo_bpm", "pitch": "register", "bass": "bass_heavy"}
@@ -329,6 +331,20 @@ def _attributes(sound: np.ndarray, tracks: pd.DataFrame, rng: np.random.Generato
     names += ["danceability", "spoken_word", "live_feel"]
     return np.column_stack([noisy, extra]).astype(np.float32), names
 
+
+#: The sound ratings the experts publish: what a listener names (tempo, key, distortion, voice)
+#: and the derived ones. The timbre and the production (brightness, percussiveness,
+#: acousticness, energy, register, swing, bass, noisiness) go unrated, so the audio knows part
+#: of the sound the attributes miss, as the lyrics (below) know a part the audio misses.
+_RATED = (
+    "tempo_bpm",
+    "mode_major",
+    "distortion",
+    "vocals",
+    "danceability",
+    "spoken_word",
+    "live_feel",
+)
 
 #: Expert ratings of the lyrics (the Music Genome Project rates lyrics too: "joyful lyrics").
 _LYRIC_THEMES = [
@@ -426,11 +442,12 @@ def generate(size: str, seed: int) -> dict[str, Any]:
     for m in (plays, new_plays):
         m.eliminate_zeros()
         m.sort_indices()
-    attributes, attribute_names = _attributes(sound, tracks, r_attr)
-    tags, tag_names = _tags(tracks, attributes, attribute_names, plays_all, r_tag)
+    ratings, rating_names = _attributes(sound, tracks, r_attr)
+    tags, tag_names = _tags(tracks, ratings, rating_names, plays_all, r_tag)
+    rated = [rating_names.index(name) for name in _RATED]
     lyrics, lyric_names = _lyric_attributes(style, tracks, sound, genre_pos, projection, r_lyr)
-    attributes = np.column_stack([attributes, lyrics])
-    attribute_names = attribute_names + lyric_names
+    attributes = np.column_stack([ratings[:, rated], lyrics])
+    attribute_names = list(_RATED) + lyric_names
     return dict(
         size=size,
         seed=seed,

@@ -84,3 +84,54 @@ def test_bad_seeds_and_settings_are_refused_before_anything_is_trained(tmp_path,
     with pytest.raises(ValueError, match=r"log_mels contains NaN.*spectrograms \[0\]"):
         fu.fusion_gain_by_split(world, [3], log_mels=bad, **SETTINGS)
     assert not (tmp_path / "fusion").exists() or not any((tmp_path / "fusion").iterdir())
+
+
+# --- cross-validation: every track tested once, by models that never trained on it ---------------
+
+
+@pytest.mark.parametrize("by", ["track", "artist"])
+def test_kfold_parts_test_every_candidate_once(by):
+    world = make_music_world("small", seed=0)
+    candidates = np.flatnonzero(~world.tracks["is_new"].to_numpy())
+    parts = fu.kfold_parts(world.tracks, candidates, 5, by=by, seed=1)
+    assert len(parts) == 5
+    tested = np.concatenate([p["test"] for p in parts])
+    np.testing.assert_array_equal(np.sort(tested), candidates)  # each exactly once
+    artist = world.tracks["artist_id"].to_numpy()
+    for p in parts:
+        used = np.concatenate([p["train"], p["val"], p["test"]])
+        np.testing.assert_array_equal(np.sort(used), candidates)
+        assert abs(p["test"].size - candidates.size / 5) < 0.05 * candidates.size
+        assert abs(p["val"].size / (p["train"].size + p["val"].size) - 1 / 8) < 0.03
+        if by == "artist":
+            assert not set(artist[p["test"]]) & set(artist[np.r_[p["train"], p["val"]]])
+    again = fu.kfold_parts(world.tracks, candidates, 5, by=by, seed=1)
+    assert all(np.array_equal(a["test"], b["test"]) for a, b in zip(parts, again))
+    other = fu.kfold_parts(world.tracks, candidates, 5, by=by, seed=2)
+    assert not np.array_equal(parts[0]["test"], other[0]["test"])
+
+
+def test_kfold_parts_refuses_too_few_groups():
+    world = make_music_world("tiny", seed=0)
+    candidates = np.flatnonzero(world.tracks["artist_id"].to_numpy() < 2)
+    with pytest.raises(ValueError, match="cannot fill 5 folds"):
+        fu.kfold_parts(world.tracks, candidates, 5, by="artist")
+    with pytest.raises((TypeError, ValueError), match="candidates"):
+        fu.kfold_parts(world.tracks, world.tracks["artist_id"].to_numpy() < 2, 3)
+    with pytest.raises(TypeError, match="folds must be an integer"):
+        fu.kfold_parts(world.tracks, candidates, 2.5)
+
+
+def test_fusion_gain_with_folds_tests_every_warm_track(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LIB_CACHE", str(tmp_path))
+    world = make_music_world("tiny", seed=0)
+    table, per_track = fu.fusion_gain_by_split(world, [3], folds=3, per_track=True, **SETTINGS)
+    tracks = per_track[3]
+    assert tracks.index.is_unique and table.loc[3, "test tracks"] == len(tracks)
+    single = fu.fusion_gain_by_split(world, [3], **SETTINGS)
+    assert len(tracks) > 2.5 * single.loc[3, "test tracks"], "every warm track, not one tenth"
+    np.testing.assert_allclose(table.loc[3, "attributes"], tracks["attributes"].mean())
+    assert len(list((tmp_path / "fusion").glob("*.keras"))) == 1 + 3, "a convnet per fold"
+    for folds in (2, 21, 0):
+        with pytest.raises(ValueError, match="folds"):
+            fu.fusion_gain_by_split(world, [3], folds=folds, **SETTINGS)
